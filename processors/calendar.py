@@ -34,3 +34,8 @@ class CalendarSpec:
     @classmethod
     def twenty_four_seven(cls, timezone: str = "UTC") -> "CalendarSpec":
         return cls(timezone=timezone, weekly=(((0, 86400),),) * 7, always_open=True)
+
+
+class Calendar:  # placeholder until implemented; see the contract above
+    def __init__(self, spec: CalendarSpec):
+        self.spec = spec
