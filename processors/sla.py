@@ -1,19 +1,34 @@
 """SLA clocks: a pure function of a ticket's events, the rules and `now`.
 
-INTERFACE CONTRACT:
-
     state = evaluate(events, rules, now)   # -> TicketState, or None when there is no `created`
                                            #    event at or before `now` (nothing to judge yet)
     ticket_json(state) -> dict             # the `slawatch replay` / `GET /api/tickets/KEY` shape
+
+How a ticket is judged (DESIGN.md, "SLA semantics"):
+- The events are deduplicated by `dedup_key`, those after `now` dropped, and folded in time order;
+  all events of one instant are applied together. After each instant the ticket has a state:
+  its facts, the policy that matches them (re-selected every time), whether its status is one of
+  that policy's pause statuses, and whether it is resolved (status category done, or a
+  resolution set).
+- Between two instants that state holds: a *segment*. A clock counts business time on the
+  segments between its start and its stop that are not paused, each on the calendar of the policy
+  in force during it; the target is the current policy's.
+- `first_response` starts at creation and stops at the first response (see `_is_response`) or at
+  resolution; `resolution` starts at creation, stops when the ticket becomes resolved, and a
+  reopen starts a new cycle.
+- due_at / breached_at / warnings are the instants the counted time reaches the target (or a
+  fraction of it); for a running clock the current segment is extended into the future.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any, Iterable, Literal, Mapping
 
-from processors.events import TicketEvent, format_instant
-from processors.rules import Rules
+from processors.calendar import Calendar
+from processors.events import EventKind, Person, TicketEvent, format_instant
+from processors.rules import METRICS, Policy, Rules
 
 ClockState = Literal["running", "paused", "stopped"]
 
@@ -21,7 +36,7 @@ ClockState = Literal["running", "paused", "stopped"]
 @dataclass(frozen=True)
 class Warning:
     fraction: float  # e.g. 0.5 for "50%"
-    at: datetime | None  # instant elapsed reaches fraction * target (projected while running; None while paused and not yet reached)
+    at: datetime | None  # when elapsed reaches fraction * target (projected while running; None if not reached and paused/stopped)
 
 
 @dataclass(frozen=True)
@@ -34,10 +49,12 @@ class Clock:
     started_at: datetime
     stopped_at: datetime | None
     due_at: datetime | None  # None while paused
-    breached_at: datetime | None  # instant elapsed reached the target (None if it has not)
-    paused_for: timedelta  # business time lost to pauses
+    breached_at: datetime | None  # instant elapsed reached the target, if it did before stop/now
+    paused_for: timedelta  # business time that fell into pauses
     calendar: str
     policy: str
+    vendor: str | None  # vendor at the time the clock stopped (or now, while open)
+    evaluated_at: datetime
     warnings: tuple[Warning, ...] = ()
 
     @property
@@ -50,8 +67,11 @@ class Clock:
 
     @property
     def next_warning_at(self) -> datetime | None:
-        """The earliest warning instant still ahead of (or at) the breach; None if none/paused."""
-        ...
+        """Earliest warning instant after the evaluation instant, for a clock still open."""
+        if self.state == "stopped":
+            return None
+        ahead = [w.at for w in self.warnings if w.at is not None and w.at > self.evaluated_at]
+        return min(ahead, default=None)
 
 
 @dataclass(frozen=True)
@@ -63,12 +83,291 @@ class TicketState:
     facts: Mapping[str, Any]  # current ticket facts (project, summary, priority, reporter, ...)
     clocks: tuple[Clock, ...]
     created_at: datetime
+    evaluated_at: datetime
     deleted: bool = False
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """The ticket's state from `start` until the next segment's start."""
+
+    start: datetime
+    policy: Policy | None
+    vendor: str | None
+    paused: bool
+    resolved: bool
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A stretch of wall-clock time in which a clock counts, on one calendar."""
+
+    start: datetime
+    end: datetime | None  # None: open-ended (a running clock, extended into the future)
+    calendar: Calendar
+
+    def length(self) -> timedelta | None:
+        return None if self.end is None else self.calendar.elapsed(self.start, self.end)
+
+
+@dataclass
+class _History:
+    """What folding the events taught us."""
+
+    key: str
+    facts: dict[str, Any]
+    created_at: datetime
+    segments: list[_Segment]
+    first_response_at: datetime | None
+    deleted: bool
+
+
 def evaluate(events: Iterable[TicketEvent], rules: Rules, now: datetime) -> TicketState | None:
-    raise NotImplementedError
+    history = _fold(_ordered(events, now), rules)
+    if history is None:
+        return None
+    policy = rules.select_policy(history.facts)
+    vendor = rules.select_vendor(history.facts)
+    clocks: tuple[Clock, ...] = ()
+    if policy is not None and not history.deleted:
+        clocks = tuple(_clocks(history, policy, rules, now))
+    return TicketState(
+        key=history.key, policy=policy.name if policy else None,
+        vendor=vendor.id if vendor else None, status=history.facts.get("status"),
+        facts=dict(history.facts), clocks=clocks, created_at=history.created_at,
+        evaluated_at=now, deleted=history.deleted,
+    )
+
+
+def _ordered(events: Iterable[TicketEvent], now: datetime) -> list[TicketEvent]:
+    unique = {e.dedup_key: e for e in events if e.at <= now}
+    return sorted(unique.values(), key=TicketEvent.sort_key)
+
+
+def _fold(events: list[TicketEvent], rules: Rules) -> _History | None:
+    created = next((e for e in events if e.kind is EventKind.CREATED), None)
+    if created is None:
+        return None
+    facts: dict[str, Any] = {}
+    history = _History(created.ticket, facts, created.at, [], None, False)
+    initial_status = created.facts.get("status")
+    for at, group in groupby(events, key=lambda e: e.at):
+        group = list(group)
+        for event in group:
+            _apply_facts(facts, event)
+            history.deleted = history.deleted or event.kind is EventKind.DELETED
+        segment = _segment(at, facts, rules)
+        responded = any(_is_response(e, facts, initial_status) for e in group)
+        if at >= history.created_at and history.first_response_at is None and (responded or segment.resolved):
+            history.first_response_at = at
+        if not history.segments or history.segments[-1] != _replace_start(segment, history.segments[-1].start):
+            history.segments.append(segment)
+    return history
+
+
+def _apply_facts(facts: dict[str, Any], event: TicketEvent) -> None:
+    facts.update(event.facts)
+    if "status" in event.facts and "status_category" not in event.facts:
+        facts["status_category"] = None  # a new status whose category the payload did not say
+    if event.kind is EventKind.RESOLVED and "resolution" not in event.facts:
+        facts["resolution"] = event.to_value or "Resolved"
+    elif event.kind is EventKind.REOPENED and "resolution" not in event.facts:
+        facts["resolution"] = None
+    elif event.kind is EventKind.STATUS_CHANGED and "status" not in event.facts:
+        facts["status"] = event.to_value
+        facts["status_category"] = None
+    elif event.kind is EventKind.PRIORITY_CHANGED and "priority" not in event.facts:
+        facts["priority"] = event.to_value
+
+
+def _segment(at: datetime, facts: Mapping[str, Any], rules: Rules) -> _Segment:
+    policy = rules.select_policy(facts)
+    vendor = rules.select_vendor(facts)
+    status = (facts.get("status") or "").casefold()
+    paused = policy is not None and status in policy.pause_statuses
+    return _Segment(at, policy, vendor.id if vendor else None, paused, _is_resolved(facts, rules))
+
+
+def _replace_start(segment: _Segment, start: datetime) -> _Segment:
+    return _Segment(start, segment.policy, segment.vendor, segment.paused, segment.resolved)
+
+
+def _is_resolved(facts: Mapping[str, Any], rules: Rules) -> bool:
+    if facts.get("resolution"):
+        return True
+    category = facts.get("status_category")
+    if category:
+        return category == "done"
+    return (facts.get("status") or "").casefold() in rules.done_statuses
+
+
+def _is_response(event: TicketEvent, facts: Mapping[str, Any], initial_status: str | None) -> bool:
+    """A first response: a public comment, a move out of the initial status, or an answer in
+    Slack, by anyone other than the reporter."""
+    reporter = facts.get("reporter")
+    if isinstance(reporter, Person) and event.actor is not None and event.actor.same_as(reporter):
+        return False
+    if event.kind is EventKind.COMMENTED:
+        return event.public
+    if event.kind is EventKind.SLACK_RESPONSE:
+        return True
+    if event.kind is EventKind.STATUS_CHANGED:
+        to = (event.to_value or "").casefold()
+        return initial_status is None or to != initial_status.casefold()
+    return False
+
+
+def _clocks(history: _History, policy: Policy, rules: Rules, now: datetime) -> Iterable[Clock]:
+    for metric in METRICS:
+        if metric not in policy.metrics:
+            continue
+        for cycle, (start, stop) in enumerate(_cycles(history, metric), start=1):
+            yield _clock(history, policy, rules, metric, cycle, start, stop, now)
+
+
+def _cycles(history: _History, metric: str) -> list[tuple[datetime, datetime | None]]:
+    if metric == "first_response":
+        return [(history.created_at, history.first_response_at)]
+    cycles: list[tuple[datetime, datetime | None]] = []
+    start: datetime | None = history.created_at
+    for segment in history.segments:
+        at = max(segment.start, history.created_at)
+        if start is not None and segment.resolved:
+            cycles.append((start, at))
+            start = None
+        elif start is None and not segment.resolved:
+            start = at
+    if start is not None:
+        cycles.append((start, None))
+    return cycles
+
+
+def _clock(history: _History, policy: Policy, rules: Rules, metric: str, cycle: int,
+           start: datetime, stop: datetime | None, now: datetime) -> Clock:
+    rule = policy.metrics[metric]
+    default_calendar = rules.calendars[policy.calendar]
+    counted, paused = _pieces(history.segments, start, stop, rules, default_calendar)
+    last = _segment_at(history.segments, stop or now)
+    is_paused = stop is None and last.paused
+    end = stop or now
+    elapsed = _measure(counted, end)
+    breached_at = _reach(counted, rule.target)
+    if breached_at is not None and (breached_at > now or (stop is not None and breached_at >= stop)):
+        breached_at = None
+    due_at = None if is_paused else _due(counted, rule.target, stop, last, rules, default_calendar)
+    warnings = tuple(
+        Warning(f, _warning_at(counted, rule.target * f, stop)) for f in rule.warn_at
+    )
+    return Clock(
+        metric=metric, cycle=cycle,
+        state="stopped" if stop is not None else ("paused" if is_paused else "running"),
+        target=rule.target, elapsed=elapsed, started_at=start, stopped_at=stop, due_at=due_at,
+        breached_at=breached_at, paused_for=_measure(paused, end), calendar=policy.calendar,
+        policy=policy.name, vendor=last.vendor, evaluated_at=now, warnings=warnings,
+    )
+
+
+def _segment_at(segments: list[_Segment], at: datetime) -> _Segment:
+    """The segment in force at `at` (the last one starting at or before it)."""
+    current = segments[0]
+    for segment in segments:
+        if segment.start > at:
+            break
+        current = segment
+    return current
+
+
+def _pieces(segments: list[_Segment], start: datetime, stop: datetime | None, rules: Rules,
+            default: Calendar) -> tuple[list[_Piece], list[_Piece]]:
+    """Split [start, stop) into the pieces that count and the pieces that were paused.
+    An open clock's last piece ends at None and is cut at `now` by the caller."""
+    counted: list[_Piece] = []
+    paused: list[_Piece] = []
+    bounds = [s.start for s in segments[1:]] + [None]
+    for segment, seg_end in zip(segments, bounds):
+        lo = max(segment.start, start)
+        hi = seg_end if stop is None else (stop if seg_end is None else min(seg_end, stop))
+        if hi is not None and hi <= lo:
+            continue
+        calendar = rules.calendars[segment.policy.calendar] if segment.policy else default
+        (paused if segment.paused else counted).append(_Piece(lo, hi, calendar))
+    return counted, paused
+
+
+def _measure(pieces: list[_Piece], end: datetime) -> timedelta:
+    total = timedelta(0)
+    for piece in pieces:
+        if piece.start >= end:
+            break
+        piece_end = end if piece.end is None else min(piece.end, end)
+        total += piece.calendar.elapsed(piece.start, piece_end)
+    return total
+
+
+def _reach(pieces: list[_Piece], amount: timedelta) -> datetime | None:
+    """The earliest instant at which the counted time reaches `amount`, or None if it does not
+    within the pieces. Reaching it exactly at a piece's end (a closing time, a pause) is that end."""
+    done = timedelta(0)
+    for piece in pieces:
+        length = piece.length()
+        if length is None or done + length >= amount:
+            return piece.calendar.add(piece.start, amount - done)
+        done += length
+    return None
+
+
+def _due(counted: list[_Piece], target: timedelta, stop: datetime | None, last: _Segment,
+         rules: Rules, default: Calendar) -> datetime | None:
+    """When the target is (or was, or would have been, had the clock kept running) reached."""
+    reached = _reach(counted, target)
+    if reached is not None or stop is None:
+        return reached
+    calendar = rules.calendars[last.policy.calendar] if last.policy else default
+    return _reach(counted + [_Piece(stop, None, calendar)], target)
+
+
+def _warning_at(counted: list[_Piece], amount: timedelta, stop: datetime | None) -> datetime | None:
+    reached = _reach(counted, amount)
+    if reached is not None and stop is not None and reached >= stop:
+        return None
+    return reached
+
+
+def _seconds(td: timedelta) -> int:
+    return int(td.total_seconds() // 1)
+
+
+def clock_json(clock: Clock) -> dict[str, Any]:
+    target = _seconds(clock.target)
+    elapsed = _seconds(clock.elapsed)
+    return {
+        "metric": clock.metric, "cycle": clock.cycle, "state": clock.state,
+        "target_seconds": target, "elapsed_seconds": elapsed,
+        "remaining_seconds": target - elapsed,
+        "started_at": format_instant(clock.started_at),
+        "stopped_at": format_instant(clock.stopped_at),
+        "due_at": format_instant(clock.due_at),
+        "breached": clock.breached, "breached_at": format_instant(clock.breached_at),
+        "paused_seconds": _seconds(clock.paused_for),
+        "policy": clock.policy, "calendar": clock.calendar, "vendor": clock.vendor,
+        "warnings": [
+            {"percent": round(w.fraction * 100, 2), "at": format_instant(w.at)} for w in clock.warnings
+        ],
+    }
 
 
 def ticket_json(state: TicketState) -> dict[str, Any]:
-    raise NotImplementedError
+    facts = state.facts
+
+    def person(key: str) -> str | None:
+        value = facts.get(key)
+        return value.label() if isinstance(value, Person) else None
+
+    return {
+        "key": state.key, "policy": state.policy, "vendor": state.vendor, "status": state.status,
+        "summary": facts.get("summary"), "project": facts.get("project"),
+        "issuetype": facts.get("issuetype"), "priority": facts.get("priority"),
+        "reporter": person("reporter"), "assignee": person("assignee"),
+        "created_at": format_instant(state.created_at), "deleted": state.deleted,
+        "clocks": [clock_json(c) for c in state.clocks],
+    }

@@ -1,0 +1,85 @@
+"""Which opening hours a local calendar date has.
+
+Precedence per local date, first match wins:
+
+1. an explicit special day of the spec: exactly its hours (``()`` closes the date);
+2. a closed date: an explicit holiday date, a recurring (month, day) holiday, or any date the
+   ``holidays`` package lists for the spec's country/subdivision in that year;
+3. a make-up working day of that country (``weekend_workdays``): the hours of the first weekday,
+   Monday first, that has hours;
+4. the weekly hours of the date's weekday.
+
+Pure: no clock, no I/O; ``holidays`` lookups are computed once per year and cached.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Iterator
+
+import holidays
+
+if TYPE_CHECKING:
+    from processors.calendar import CalendarSpec, DayHours
+
+_ONE_DAY = timedelta(days=1)
+
+
+def _check_hours(hours, where: str) -> None:
+    previous_end = 0
+    for start, end in hours:
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= 86400):
+            raise ValueError(f"{where}: interval ({start}, {end}) is not 0 <= start < end <= 86400")
+        if start < previous_end:
+            raise ValueError(f"{where}: intervals must be sorted and must not overlap")
+        previous_end = end
+
+
+class DaySchedule:
+    """The opening hours (local seconds of the day) of each local date of one calendar spec."""
+
+    def __init__(self, spec: "CalendarSpec"):
+        if len(spec.weekly) != 7:
+            raise ValueError(f"weekly must have 7 entries (Monday first), got {len(spec.weekly)}")
+        for weekday, hours in enumerate(spec.weekly):
+            _check_hours(hours, f"weekly[{weekday}]")
+        for day, hours in spec.special_days:
+            _check_hours(hours, f"special day {day.isoformat()}")
+        self.spec = spec
+        self._weekly = tuple(tuple(hours) for hours in spec.weekly)
+        self._special = {day: tuple(hours) for day, hours in spec.special_days}
+        self._makeup_hours = next((hours for hours in self._weekly if hours), ())
+        self._country_days: dict[int, tuple[frozenset[date], frozenset[date]]] = {}
+
+    def hours_on(self, day: date) -> "DayHours":
+        special = self._special.get(day)
+        if special is not None:
+            return special
+        spec = self.spec
+        closed, makeup = self._country(day.year)
+        if day in closed or day in spec.holiday_dates or (day.month, day.day) in spec.recurring_holidays:
+            return ()
+        if day in makeup:
+            return self._makeup_hours
+        return self._weekly[day.weekday()]
+
+    def year(self, year: int) -> Iterator[tuple[date, "DayHours"]]:
+        """Every date of the local calendar year with its hours, in order."""
+        day = date(year, 1, 1)
+        while day.year == year:
+            yield day, self.hours_on(day)
+            day += _ONE_DAY
+
+    def _country(self, year: int) -> tuple[frozenset[date], frozenset[date]]:
+        """(closed dates, make-up working dates) of the spec's country in `year`."""
+        cached = self._country_days.get(year)
+        if cached is None:
+            cached = (frozenset(), frozenset())
+            if self.spec.holiday_country:
+                found = holidays.country_holidays(
+                    self.spec.holiday_country, subdiv=self.spec.holiday_subdivision, years=year
+                )
+                closed = frozenset(day for day in found.keys() if day.year == year)
+                workdays = getattr(found, "weekend_workdays", set())
+                cached = (closed, frozenset(day for day in workdays if day.year == year))
+            self._country_days[year] = cached
+        return cached

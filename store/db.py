@@ -1,0 +1,115 @@
+"""Engine and session setup for SQLite and PostgreSQL, and running the Alembic migrations.
+
+The same code serves both databases. On SQLite every connection gets WAL mode, a busy timeout
+and foreign keys; transactions are begun explicitly so that a writing transaction takes the
+write lock at its start (`BEGIN IMMEDIATE`) instead of failing half-way when it upgrades a read
+lock. On PostgreSQL (`postgresql+psycopg://`) writers serialise per ticket with row locks.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 5000
+ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+_RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`, with the SQLite pragmas and transaction handling described above."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see _sqlite_begin
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    writing = connection.get_execution_options().get("slawatch_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def is_retryable(exc: OperationalError) -> bool:
+    """A lock timeout on SQLite, or a deadlock / serialization failure on PostgreSQL."""
+    orig = exc.orig
+    if isinstance(orig, sqlite3.OperationalError):
+        return "locked" in str(orig) or "busy" in str(orig)
+    return getattr(orig, "sqlstate", None) in _RETRY_SQLSTATES
+
+
+class Database:
+    """An engine plus a reading and a writing session factory."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        writer_engine = self.engine.execution_options(slawatch_write=True)
+        self._writer = sessionmaker(writer_engine, expire_on_commit=False)
+
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._reader() as session:
+            yield session
+
+    def write(self, work: Callable[[Session], T], attempts: int = 3) -> T:
+        """Run `work(session)` in one writing transaction and commit; retry lock conflicts."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self._writer() as session, session.begin():
+                    return work(session)
+            except OperationalError as exc:
+                if attempt == attempts or not is_retryable(exc):
+                    raise
+                log.warning("write conflict (attempt %d of %d), retrying", attempt, attempts)
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply the Alembic migrations in store/migrations to the database at `url`."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ALEMBIC_INI))
+    config.attributes["url"] = url
+    command.upgrade(config, revision)
+
+
+def init_app(app) -> None:
+    """Open the database named by SLAWATCH_DATABASE_URL (connections are made lazily)."""
+    database = Database(app.config["SLAWATCH_DATABASE_URL"])
+    app.extensions["slawatch.db"] = database
+
+
+def get_database(app) -> Database:
+    return app.extensions["slawatch.db"]

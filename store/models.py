@@ -1,0 +1,139 @@
+"""The tables of Slawatch as SQLAlchemy 2 typed models.
+
+The event log (`events`) is the truth; `tickets` and `clocks` are a cache of
+`processors.sla.evaluate` over it. Every instant is stored as an aware UTC datetime: `UTCDateTime`
+makes SQLite (which keeps no zone) round-trip them the same way PostgreSQL's `timestamptz` does.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, Boolean, false, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# An integer primary key that autoincrements on both SQLite (INTEGER) and PostgreSQL (BIGINT).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every dialect."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store aware UTC instants only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class Ticket(Base):
+    """Current facts of a ticket, as of its latest evaluation."""
+
+    __tablename__ = "tickets"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issue_id: Mapped[str | None] = mapped_column(String(64))
+    project: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(128))
+    priority: Mapped[str | None] = mapped_column(String(64))
+    issuetype: Mapped[str | None] = mapped_column(String(64))
+    reporter: Mapped[str | None] = mapped_column(String(255))  # Person.label()
+    assignee: Mapped[str | None] = mapped_column(String(255))  # Person.label()
+    vendor: Mapped[str | None] = mapped_column(String(64), index=True)
+    policy: Mapped[str | None] = mapped_column(String(128))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]  # when this row was last recomputed
+
+
+class Event(Base):
+    """One normalized lifecycle fact; `payload` is `TicketEvent.dumps()`."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("dedup_key", name="uq_events_dedup_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket: Mapped[str] = mapped_column(String(64), ForeignKey("tickets.key"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    dedup_key: Mapped[str] = mapped_column(String(512))
+    source: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+
+
+class Delivery(Base):
+    """One accepted webhook delivery, so that a retried delivery is recognised."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("source", "delivery_id", name="uq_deliveries_source_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(16))
+    delivery_id: Mapped[str] = mapped_column(String(128))  # header value, or sha256 of the body
+    received_at: Mapped[datetime]
+    event_count: Mapped[int] = mapped_column(Integer)
+
+
+class ClockRow(Base):
+    """One SLA clock of one ticket (metric, cycle), as computed at `computed_at`."""
+
+    __tablename__ = "clocks"
+    __table_args__ = (UniqueConstraint("ticket", "metric", "cycle", name="uq_clocks_ticket_metric_cycle"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket: Mapped[str] = mapped_column(String(64), ForeignKey("tickets.key"), index=True)
+    metric: Mapped[str] = mapped_column(String(32))
+    cycle: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    target_seconds: Mapped[int] = mapped_column(Integer)
+    elapsed_seconds: Mapped[int] = mapped_column(Integer)
+    paused_seconds: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)  # ix_clocks_due_at
+    breached_at: Mapped[datetime | None]
+    next_warning_at: Mapped[datetime | None] = mapped_column(index=True)
+    policy: Mapped[str] = mapped_column(String(128))
+    calendar: Mapped[str] = mapped_column(String(128))
+    rules_version: Mapped[str] = mapped_column(String(64), index=True)
+    computed_at: Mapped[datetime]
+
+
+class RuleVersion(Base):
+    """Every distinct rules file content that was ever put in force."""
+
+    __tablename__ = "rule_versions"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the bytes
+    text: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime]  # the latest time it was put in force
+    first_seen_at: Mapped[datetime]
+
+
+class ServiceState(Base):
+    """Small key/value facts about the running service (scheduler tick, reload error, ...)."""
+
+    __tablename__ = "service_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
