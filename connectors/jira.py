@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
@@ -61,7 +61,7 @@ def verify_signature(secret: str, body: bytes, header: str | None) -> None:
 # --- reading the wire: every wrong type becomes a MalformedPayload naming its path ----------
 
 def _expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
-    if value is None or (isinstance(value, kind) and not isinstance(value, bool)):
+    if value is None or (isinstance(value, kind) and (kind is bool or not isinstance(value, bool))):
         return value
     raise MalformedPayload(f"{where} has the wrong type")
 
@@ -257,11 +257,14 @@ def parse_comment_created(payload: Mapping[str, Any]) -> list[TicketEvent]:
     comment = _obj(payload, "comment", "")
     if comment is None:
         raise MalformedPayload("comment_created payload has no comment")
-    if not isinstance(payload.get("issue"), dict):
-        match = _ISSUE_ID_IN_URL.search(_text(comment, "self", "comment") or "")
-        issue_id = f" (issue id {match.group(1)} in comment.self)" if match else ""
-        raise MalformedPayload(f"comment_created payload has no issue key{issue_id}")
+    match = _ISSUE_ID_IN_URL.search(_text(comment, "self", "comment") or "")
+    issue = payload.get("issue")
+    if not isinstance(issue, dict) or not isinstance(issue.get("key"), str) or not issue["key"]:
+        hint = f" (only the issue id {match.group(1)}, in comment.self)" if match else ""
+        raise MalformedPayload(f"comment_created payload has no issue key{hint}")
     issue = _issue(payload, "comment_created")
+    if match and issue.id == issue.key:  # no issue.id: take it from the comment's URL
+        issue = replace(issue, id=match.group(1))
     return [_comment_event(issue, comment, _timestamp(payload), person_from_json(payload.get("user")))]
 
 

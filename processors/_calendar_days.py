@@ -9,11 +9,12 @@ Precedence per local date, first match wins:
    Monday first, that has hours;
 4. the weekly hours of the date's weekday.
 
-Pure: no clock, no I/O; ``holidays`` lookups are computed once per year and cached.
+Pure: no clock, no I/O; ``holidays`` lookups are computed once per (country, year) and cached.
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
 import holidays
@@ -48,38 +49,43 @@ class DaySchedule:
         self._weekly = tuple(tuple(hours) for hours in spec.weekly)
         self._special = {day: tuple(hours) for day, hours in spec.special_days}
         self._makeup_hours = next((hours for hours in self._weekly if hours), ())
-        self._country_days: dict[int, tuple[frozenset[date], frozenset[date]]] = {}
 
     def hours_on(self, day: date) -> "DayHours":
+        return self._hours(day, *self._country(day.year))
+
+    def year(self, year: int) -> Iterator[tuple[date, "DayHours"]]:
+        """Every date of the local calendar year with its hours, in order."""
+        closed, makeup = self._country(year)
+        day = date(year, 1, 1)
+        while day.year == year:
+            yield day, self._hours(day, closed, makeup)
+            day += _ONE_DAY
+
+    def _hours(self, day: date, closed: frozenset[date], makeup: frozenset[date]) -> "DayHours":
         special = self._special.get(day)
         if special is not None:
             return special
         spec = self.spec
-        closed, makeup = self._country(day.year)
         if day in closed or day in spec.holiday_dates or (day.month, day.day) in spec.recurring_holidays:
             return ()
         if day in makeup:
             return self._makeup_hours
         return self._weekly[day.weekday()]
 
-    def year(self, year: int) -> Iterator[tuple[date, "DayHours"]]:
-        """Every date of the local calendar year with its hours, in order."""
-        day = date(year, 1, 1)
-        while day.year == year:
-            yield day, self.hours_on(day)
-            day += _ONE_DAY
-
     def _country(self, year: int) -> tuple[frozenset[date], frozenset[date]]:
-        """(closed dates, make-up working dates) of the spec's country in `year`."""
-        cached = self._country_days.get(year)
-        if cached is None:
-            cached = (frozenset(), frozenset())
-            if self.spec.holiday_country:
-                found = holidays.country_holidays(
-                    self.spec.holiday_country, subdiv=self.spec.holiday_subdivision, years=year
-                )
-                closed = frozenset(day for day in found.keys() if day.year == year)
-                workdays = getattr(found, "weekend_workdays", set())
-                cached = (closed, frozenset(day for day in workdays if day.year == year))
-            self._country_days[year] = cached
-        return cached
+        spec = self.spec
+        if not spec.holiday_country:
+            return _NO_DAYS
+        return country_days(spec.holiday_country, spec.holiday_subdivision, year)
+
+
+_NO_DAYS: tuple[frozenset[date], frozenset[date]] = (frozenset(), frozenset())
+
+
+@lru_cache(maxsize=1024)
+def country_days(country: str, subdivision: str | None, year: int) -> tuple[frozenset[date], frozenset[date]]:
+    """(closed dates, make-up working dates) of a country in `year`, from the `holidays` package."""
+    found = holidays.country_holidays(country, subdiv=subdivision, years=year)
+    closed = frozenset(day for day in found.keys() if day.year == year)
+    workdays = getattr(found, "weekend_workdays", set())  # may hold dates of other years
+    return closed, frozenset(day for day in workdays if day.year == year)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from processors._calendar_days import DaySchedule
@@ -117,6 +118,11 @@ class _YearBlock:
         if i >= 0 and t < self.ends[i]:
             return t
         return self.starts[i + 1] if i + 1 < len(self.starts) else None
+
+
+@lru_cache(maxsize=None)
+def _wall_clock(seconds: int) -> time:
+    return time(seconds // 3600, seconds // 60 % 60, seconds % 60)
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[list[int]]:
@@ -249,5 +255,4 @@ class Calendar:
         """Local wall-clock `seconds` after midnight of `day` (fold=0) in epoch microseconds."""
         if seconds == 86400:
             day, seconds = day + timedelta(days=1), 0
-        wall = time(seconds // 3600, seconds // 60 % 60, seconds % 60)
-        return to_us(datetime.combine(day, wall, tzinfo=self.zone))
+        return to_us(datetime.combine(day, _wall_clock(seconds), tzinfo=self.zone))

@@ -6,17 +6,38 @@ INTERFACE CONTRACT (other modules rely on these names):
     rules = parse_rules(text, path=...)   # same from a string
     RulesError.errors: list[RuleProblem]  # each with path, line, col (1-based), message
     str(RulesError) == "\n".join("PATH:LINE:COL: message" for each problem)
+    summary(rules) -> "rules.yaml OK: version 3f2a9c1b0d4e, 2 calendars, 1 vendor, 2 policies"
+    parse_duration("1h30m") -> timedelta; format_duration(timedelta) -> "1h30m"
+
+The format is documented in docs/rules.md. YAML reading with positions and the `calendars`
+section live in processors/rules_schema.py; this module holds the typed rules and the other
+sections.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import re
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path as FilePath
+from types import MappingProxyType
 from typing import Any, Mapping
 
+from processors import rules_schema as schema
 from processors.calendar import Calendar, CalendarSpec
 from processors.events import Person
+from processors.rules_schema import Checker, Path
 
 METRICS = ("first_response", "resolution")
+RULES_VERSION = 1  # the `version:` of rules.yaml this code reads
+DEFAULT_TARGETS = {"first_response": 0.85, "resolution": 0.95, "csat": 0.90, "communication": 0.80}
+DEFAULT_DONE_STATUSES = ("Done", "Closed", "Resolved")
+TOP_KEYS = ("version", "calendars", "vendors", "policies", "targets", "jira")
+POLICY_KEYS = ("name", "match", "calendar", "pause_statuses", "metrics")
+POLICY_MATCH_KEYS = ("projects", "issuetypes", "priorities", "labels", "components", "assignees")
+VENDOR_KEYS = ("name", "match", "channel", "managers")
+VENDOR_MATCH_KEYS = ("assignees", "components", "labels", "projects")
+METRIC_KEYS = ("target", "warn_at")
 
 
 @dataclass(frozen=True)
@@ -121,3 +142,327 @@ class Rules:
 
     def select_vendor(self, facts: Mapping[str, Any]) -> Vendor | None:
         return next((v for v in self.vendors if v.match.any_of(facts)), None)
+
+
+# ---- durations and fractions ---------------------------------------------------------------
+
+_DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?$")
+_DURATION_HINT = "write it like 90s, 30m, 4h, 1h30m or 2d"
+_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+def parse_duration(text: Any) -> timedelta:
+    """'90s', '30m', '4h', '1h30m', '2d', '1d2h30m15s' -> timedelta; ValueError with a message."""
+    text = str(text).strip()
+    found = _DURATION.match(text)
+    if not text or not found or not any(found.groups()):
+        needs_unit = re.fullmatch(r"\d+(\.\d+)?", text) is not None
+        why = "needs a unit; " if needs_unit else ""
+        raise ValueError(f"bad duration '{text}': {why}{_DURATION_HINT}")
+    return timedelta(seconds=sum(int(n or 0) * size for n, (_, size) in zip(found.groups(), _UNITS)))
+
+
+def format_duration(td: timedelta) -> str:
+    """timedelta -> '1h30m' (whole seconds; '0s' for zero; a day is 24 hours)."""
+    seconds = int(td.total_seconds())
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    parts = []
+    for unit, size in _UNITS:
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return sign + ("".join(parts) or "0s")
+
+
+def _fraction(raw: str, value: Any) -> float | None:
+    """'85%' or 0.85 -> 0.85; None if it is neither."""
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*%", raw)
+    if found:
+        return float(found.group(1)) / 100
+    if isinstance(value, float):
+        return value
+    return None
+
+
+# ---- loading -------------------------------------------------------------------------------
+
+def load_rules(path: str | FilePath) -> Rules:
+    """Read and validate a rules file; RulesError lists every problem (also an unreadable file)."""
+    path = str(path)
+    try:
+        data = FilePath(path).read_bytes()
+    except OSError as err:
+        raise RulesError([RuleProblem(path, 1, 1, f"cannot read the file: {err.strerror}")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise RulesError([RuleProblem(path, line, col, "the file is not UTF-8 text")]) from None
+    return parse_rules(text, path)
+
+
+def parse_rules(text: str, path: str = "rules.yaml") -> Rules:
+    """Validate rules.yaml text; Rules, or RulesError with all problems in line order."""
+    path = str(path)
+    try:
+        doc = schema.read_yaml(text)
+    except schema.YamlSyntaxError as err:
+        raise RulesError([RuleProblem(path, err.line, err.col, err.message)]) from None
+    ck = Checker(doc)
+    parts = _sections(ck, doc.value)
+    if ck.problems or parts is None:
+        raise RulesError([RuleProblem(path, *p) for p in ck.sorted_problems()])
+    specs = parts.pop("calendar_specs")
+    return Rules(
+        version=hashlib.sha256(text.encode("utf-8")).hexdigest(), path=path, text=text,
+        calendars=MappingProxyType({name: Calendar(spec) for name, spec in specs.items()}),
+        calendar_specs=MappingProxyType(dict(specs)), **parts)
+
+
+def summary(rules: Rules) -> str:
+    """One line for `slawatch rules check`."""
+    def count(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}"
+    return (f"{rules.path} OK: version {rules.version[:12]}, "
+            f"{count(len(rules.calendars), 'calendar', 'calendars')}, "
+            f"{count(len(rules.vendors), 'vendor', 'vendors')}, "
+            f"{count(len(rules.policies), 'policy', 'policies')}")
+
+
+def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
+    if top is None:
+        ck.report((), "the file is empty; it should start with 'version: 1'")
+        return None
+    if not isinstance(top, dict):
+        ck.report((), "the file must be a mapping of sections (version, calendars, policies, ...), "
+                      f"not {'a list' if isinstance(top, list) else 'a single value'}")
+        return None
+    if "version" in top and ck.raw(("version",), top["version"]) != str(RULES_VERSION):
+        version = ck.raw(("version",), top["version"])
+        ck.report(("version",), f"unsupported rules version {version}; this Slawatch reads "
+                                f"version {RULES_VERSION}")
+        return None
+    sections = {k: v for k, v in top.items() if not k.startswith("x-")}  # x-…: anchors, ignored
+    ck.fields((), sections, TOP_KEYS, ("version", "calendars", "policies"))
+    names, specs = schema.calendars(ck, top["calendars"]) if "calendars" in top else ([], {})
+    return {
+        "calendar_specs": specs,
+        "vendors": _vendors(ck, top.get("vendors")),
+        "policies": _policies(ck, top.get("policies"), names) if "policies" in top else (),
+        "targets": _targets(ck, top.get("targets")),
+        "done_statuses": _done_statuses(ck, top.get("jira")),
+    }
+
+
+def _match(ck: Checker, path: Path, value: Any, keys: tuple[str, ...], what: str) -> Match | None:
+    """The match as written, or None if it has a problem (reported)."""
+    before = len(ck.problems)
+    body = ck.mapping(path, value, f"the match of {what}") if value is not None else {}
+    ck.fields(path, body or {}, keys, (), f"the match of {what}")
+    lists = {}
+    for key in keys:
+        if key in (body or {}):
+            names = ck.names((*path, key), body[key], f"match.{key} of {what}")
+            lists[key] = frozenset(n.casefold() for n in names or ())
+    return Match(**lists) if len(ck.problems) == before else None
+
+
+# ---- vendors -------------------------------------------------------------------------------
+
+_CHANNEL = re.compile(r"^(#[^\s#A-Z,.]{1,80}|[CG][A-Z0-9]{8,})$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{8,}$")
+
+
+def _vendors(ck: Checker, value: Any) -> tuple[Vendor, ...]:
+    path: Path = ("vendors",)
+    section = ck.mapping(path, value, "vendors") if value is not None else {}
+    return tuple(v for vid, body in (section or {}).items()
+                 if (v := _vendor(ck, (*path, vid), vid, body)) is not None)
+
+
+def _vendor(ck: Checker, path: Path, vid: str, value: Any) -> Vendor | None:
+    what = f"vendor '{vid}'"
+    body = ck.mapping(path, value, what)
+    if body is None:
+        return None
+    ck.fields(path, body, VENDOR_KEYS, ("match",), what)
+    match = _match(ck, (*path, "match"), body.get("match"), VENDOR_MATCH_KEYS, what)
+    if match is not None and match.is_empty() and "match" in body:
+        ck.report((*path, "match"), f"the match of {what} is empty; give at least one of "
+                                    f"{', '.join(VENDOR_MATCH_KEYS)}", key=True)
+    name = ck.text((*path, "name"), body["name"], f"the name of {what}") if "name" in body else vid
+    channel = None
+    if "channel" in body and body["channel"] is None:
+        ck.report((*path, "channel"), f"the channel of {what} is empty; put it in quotes, like "
+                                      f"channel: \"#acme-sla\" (an unquoted # starts a comment)")
+    elif "channel" in body:
+        channel = ck.text((*path, "channel"), body["channel"], f"the channel of {what}")
+        if channel is not None and not _CHANNEL.match(channel):
+            ck.report((*path, "channel"), f"bad Slack channel '{channel}': write it like "
+                                          f"\"#acme-sla\" or a channel id like C024BE91L")
+    managers = _managers(ck, (*path, "managers"), body["managers"], what) if "managers" in body else ()
+    return Vendor(id=vid, name=name or vid, match=match or Match(), channel=channel, managers=managers)
+
+
+def _managers(ck: Checker, path: Path, value: Any, what: str) -> tuple[str, ...]:
+    ids = ck.names(path, value, f"the managers of {what}") or ()
+    for i, user in enumerate(ids):
+        if not _SLACK_USER.match(user):
+            where = (*path, i) if isinstance(value, list) else path
+            ck.report(where, f"bad Slack user id '{user}': managers are Slack member ids like "
+                             f"U024BE7LH (Slack: profile, ⋮, Copy member ID)")
+    return ids
+
+
+# ---- policies ------------------------------------------------------------------------------
+
+def _policies(ck: Checker, value: Any, calendars: list[str]) -> tuple[Policy, ...]:
+    path: Path = ("policies",)
+    if value in (None, []):
+        ck.report(path, "policies is empty; add at least one policy", key=value is None)
+        return ()
+    if not isinstance(value, list):
+        ck.report(path, "policies must be a list of policies, each starting with '- name:'")
+        return ()
+    out: list[Policy] = []
+    first_line: dict[str, int] = {}
+    catch_all: str | None = None
+    for i, item in enumerate(value):
+        policy, match_ok = _policy(ck, (*path, i), i, item, calendars)
+        if policy is None:
+            continue
+        where = (*path, i, "name")
+        if policy.name in first_line:
+            ck.report(where, f"policy name '{policy.name}' is used twice (first on line "
+                             f"{first_line[policy.name]})")
+        first_line.setdefault(policy.name, ck.pos(where)[0])
+        if catch_all is not None:
+            ck.report(where, f"policy '{policy.name}' can never apply: policy '{catch_all}' above "
+                             f"it matches every ticket")
+        elif match_ok and policy.match.is_empty():
+            catch_all = policy.name
+        out.append(policy)
+    return tuple(out)
+
+
+def _policy(ck: Checker, path: Path, index: int, value: Any,
+            calendars: list[str]) -> tuple[Policy | None, bool]:
+    """The policy (None if it is not even a mapping), and whether its match is sound."""
+    body = ck.mapping(path, value, f"policy #{index + 1}")
+    if body is None:
+        return None, False
+    name = ck.text((*path, "name"), body["name"], "a policy name") if "name" in body else None
+    what = f"policy '{name}'" if name else f"policy #{index + 1}"
+    ck.fields(path, body, POLICY_KEYS, ("name", "calendar", "metrics"), what)
+    match = _match(ck, (*path, "match"), body.get("match"), POLICY_MATCH_KEYS, what)
+    calendar = ck.text((*path, "calendar"), body["calendar"], f"the calendar of {what}") \
+        if "calendar" in body else None
+    if calendar is not None and calendar not in calendars:
+        known = f"calendars: {', '.join(calendars)}" if calendars else "no calendars are defined"
+        ck.report((*path, "calendar"), f"{what} uses calendar '{calendar}', which is not defined; "
+                                       f"{known}")
+    pause = ck.names((*path, "pause_statuses"), body["pause_statuses"],
+                     f"the pause_statuses of {what}") if "pause_statuses" in body else ()
+    metrics = _metrics(ck, (*path, "metrics"), body["metrics"], what) if "metrics" in body else {}
+    policy = Policy(name=name or f"#{index + 1}", match=match or Match(), calendar=calendar or "",
+                    pause_statuses=frozenset(s.casefold() for s in pause or ()),
+                    metrics=MappingProxyType(metrics))
+    return policy, match is not None
+
+
+def _metrics(ck: Checker, path: Path, value: Any, what: str) -> dict[str, MetricRule]:
+    body = ck.mapping(path, value, f"the metrics of {what}") or {}
+    out: dict[str, MetricRule] = {}
+    for metric, rule in body.items():
+        if metric not in METRICS:
+            close = schema.suggestion(metric, METRICS)
+            hint = f"did you mean '{close}'?" if close else "metrics are " + ", ".join(METRICS)
+            ck.report((*path, metric), f"'{metric}' is not a metric; {hint}", key=True)
+            continue
+        parsed = _metric(ck, (*path, metric), rule, f"metric '{metric}' of {what}")
+        if parsed is not None:
+            out[metric] = parsed
+    return out
+
+
+def _metric(ck: Checker, path: Path, value: Any, what: str) -> MetricRule | None:
+    if not isinstance(value, (dict, list)) and value is not None:
+        value, target_path = {"target": value}, path  # shorthand `resolution: 8h`
+    else:
+        target_path = (*path, "target")
+    body = ck.mapping(path, value, what)
+    if body is None:
+        return None
+    ck.fields(path, body, METRIC_KEYS, ("target",), what)
+    target = _duration(ck, target_path, body["target"]) if "target" in body else None
+    warn_at = _warn_at(ck, (*path, "warn_at"), body["warn_at"]) if "warn_at" in body else ()
+    if target is None or warn_at is None:
+        return None
+    return MetricRule(target=target, warn_at=warn_at)
+
+
+def _duration(ck: Checker, path: Path, value: Any) -> timedelta | None:
+    if isinstance(value, (dict, list)) or value is None:
+        ck.report(path, f"bad duration: {_DURATION_HINT}")
+        return None
+    try:
+        return parse_duration(ck.raw(path, value))
+    except ValueError as err:
+        ck.report(path, str(err))
+        return None
+
+
+def _warn_at(ck: Checker, path: Path, value: Any) -> tuple[float, ...] | None:
+    items = value if isinstance(value, list) else [value]
+    paths = [(*path, i) for i in range(len(items))] if isinstance(value, list) else [path]
+    seen: set[float] = set()
+    ok = True
+    for item, where in zip(items, paths):
+        raw = ck.raw(where, item) if not isinstance(item, (dict, list)) else str(item)
+        fraction = _fraction(raw, item) if item is not None else None
+        if fraction is None:
+            message = f"bad warn_at '{raw}': write a percentage of the target like 80%"
+        elif not 0 < fraction < 1:
+            message = f"warn_at {raw} must be more than 0% and less than 100% of the target"
+        elif fraction in seen:
+            message = f"warn_at {raw} is given twice"
+        else:
+            seen.add(fraction)
+            continue
+        ck.report(where, message)
+        ok = False
+    return tuple(sorted(seen)) if ok else None
+
+
+# ---- targets and jira ----------------------------------------------------------------------
+
+def _targets(ck: Checker, value: Any) -> Mapping[str, float]:
+    path: Path = ("targets",)
+    body = ck.mapping(path, value, "targets") if value is not None else {}
+    ck.fields(path, body or {}, tuple(DEFAULT_TARGETS), (), "targets")
+    out = dict(DEFAULT_TARGETS)
+    for key, item in (body or {}).items():
+        if key not in DEFAULT_TARGETS:
+            continue
+        raw = ck.raw((*path, key), item) if not isinstance(item, (dict, list)) else str(item)
+        fraction = _fraction(raw, item) if item is not None else None
+        if fraction is None or not 0 <= fraction <= 1:
+            ck.report((*path, key), f"bad target '{raw}' for {key}: write a percentage from 0% "
+                                    f"to 100%, like 85%")
+        else:
+            out[key] = fraction
+    return MappingProxyType(out)
+
+
+def _done_statuses(ck: Checker, value: Any) -> frozenset[str]:
+    path: Path = ("jira",)
+    body = ck.mapping(path, value, "jira") if value is not None else {}
+    ck.fields(path, body or {}, ("done_statuses",), (), "jira")
+    names = DEFAULT_DONE_STATUSES
+    if "done_statuses" in (body or {}):
+        names = ck.names((*path, "done_statuses"), body["done_statuses"], "jira.done_statuses") or ()
+        if not names and body["done_statuses"] is not None:
+            ck.report((*path, "done_statuses"), "jira.done_statuses is empty; list the status names "
+                                                "that mean done, like [Done, Closed]")
+    return frozenset(n.casefold() for n in names)

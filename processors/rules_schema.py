@@ -54,17 +54,25 @@ _SYNTAX_HINTS = (
     (r"but found another document", "only one YAML document is allowed; remove the '---' line"),
     (r"found undefined alias", "an alias (*name) refers to an anchor (&name) that is not defined "
                                "above it"),
+    (r"found character '(.)' that cannot start any token", "'{0}' cannot start a value; put the "
+                                                           "text in quotes"),
 )
+
+
+_UNCLOSED = {"while parsing a flow mapping": "'{' on line {} is not closed with '}'",
+             "while parsing a flow sequence": "'[' on line {} is not closed with ']'",
+             "while scanning a quoted scalar": "a quote opened on line {} is not closed"}
 
 
 def _syntax_message(err: yaml.MarkedYAMLError) -> str:
     problem = err.problem or "not valid YAML"
     for pattern, hint in _SYNTAX_HINTS:
-        if re.search(pattern, problem):
-            return hint
-    where = ""
-    if err.context and err.context_mark is not None:
-        where = f" ({err.context} started on line {err.context_mark.line + 1})"
+        if found := re.search(pattern, problem):
+            return hint.format(*found.groups())
+    started = err.context_mark.line + 1 if err.context_mark is not None else None
+    if err.context in _UNCLOSED and started is not None:
+        return _UNCLOSED[err.context].replace("{}", str(started), 1)
+    where = f" ({err.context} started on line {started})" if err.context and started else ""
     return f"YAML syntax error: {problem}{where}"
 
 
@@ -232,7 +240,7 @@ class Checker:
         return None if None in texts else tuple(texts)  # type: ignore[arg-type]
 
     def sorted_problems(self) -> list[Problem]:
-        return sorted(set(self.problems), key=lambda p: (p[0], p[1]))
+        return sorted(dict.fromkeys(self.problems), key=lambda p: (p[0], p[1]))
 
 
 # ---- calendars -----------------------------------------------------------------------------
@@ -263,8 +271,8 @@ def weekdays_of(key: str) -> list[int] | str:
     if len(parts) > 2 or None in days:
         bad = next((p.strip() for p, d in zip(parts, days) if d is None), key)
         close = suggestion(bad, WEEKDAYS + _FULL_DAYS) if len(parts) <= 2 else None
-        hint = f"did you mean '{close}'? " if close else ""
-        return (f"unknown weekday '{bad}'; {hint}use mon, tue, wed, thu, fri, sat, sun, "
+        hint = f"did you mean '{close}'? Use" if close else "use"
+        return (f"unknown weekday '{bad}'; {hint} mon, tue, wed, thu, fri, sat, sun, "
                 f"a range like mon-fri, or daily")
     first, last = days[0], days[-1]
     return [(first + i) % 7 for i in range((last - first) % 7 + 1)]  # type: ignore[operator]

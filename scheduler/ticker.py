@@ -1,0 +1,103 @@
+"""The scheduler tick: what Slawatch does every SLAWATCH_TICK_SECONDS, outside any request.
+
+A tick runs its steps in order and then records itself in `service_state` (which /healthz
+reads). Steps for this release: look at the rules file (and store the version in force) and
+recompute clocks that an earlier rules version computed. The alerts issue adds "find due clocks
+and plan alerts" as one more entry in `steps`.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+from typing import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import SQLAlchemyError
+
+from processors.events import format_instant
+from store.db import Database
+from store.recompute import recompute_stale_clocks
+from store.repo import set_service_state
+from store.rulebook import RuleBook
+
+log = logging.getLogger(__name__)
+
+LAST_TICK_KEY = "scheduler.last_tick_at"
+LAST_ERROR_KEY = "scheduler.last_error"
+
+Step = Callable[[datetime], None]
+
+
+class Ticker:
+    def __init__(self, db: Database, rulebook: RuleBook, tick_seconds: float,
+                 clock: Callable[[], datetime]):
+        self.db, self.rulebook, self.clock = db, rulebook, clock
+        self.tick_seconds = tick_seconds
+        self.steps: list[tuple[str, Step]] = [
+            ("rules", self.refresh_rules),
+            ("recompute", self.recompute_stale),
+        ]
+        self._run_lock = threading.Lock()
+        self._reload_requested = threading.Event()
+        self._stopping = threading.Event()
+        self._scheduler: BackgroundScheduler | None = None
+
+    def refresh_rules(self, now: datetime) -> None:
+        self.rulebook.check(now, force=True)
+        self.rulebook.publish(self.db, now)
+
+    def recompute_stale(self, now: datetime) -> None:
+        recompute_stale_clocks(self.db, self.rulebook.rules, now)
+
+    def tick(self) -> list[str]:
+        """Run every step once; returns the names of the steps that failed."""
+        with self._run_lock:
+            now = self.clock()
+            failed = []
+            for name, step in self.steps:
+                try:
+                    step(now)
+                except Exception:  # the edge of a background job: report, go on with the rest
+                    log.exception("scheduler step %r failed", name)
+                    failed.append(name)
+            self._record(now, failed)
+            return failed
+
+    def _record(self, now: datetime, failed: list[str]) -> None:
+        def write(session) -> None:
+            if failed:
+                set_service_state(session, LAST_ERROR_KEY, f"steps failed: {', '.join(failed)}", now)
+            else:
+                set_service_state(session, LAST_TICK_KEY, format_instant(now), now)
+        try:
+            self.db.write(write)
+        except SQLAlchemyError as exc:
+            log.error("could not record the scheduler tick: %s", type(exc).__name__)
+
+    def request_reload(self) -> None:
+        """Ask for a rules reload now (safe to call from a signal handler)."""
+        self._reload_requested.set()
+
+    def _reload_listener(self) -> None:
+        while not self._stopping.is_set():
+            if self._reload_requested.wait(timeout=1.0):
+                self._reload_requested.clear()
+                log.info("reload requested")
+                self.tick()
+
+    def start(self) -> None:
+        scheduler = BackgroundScheduler(timezone=timezone.utc,
+                                        job_defaults={"coalesce": True, "max_instances": 1})
+        scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id="tick",
+                          next_run_time=datetime.now(timezone.utc))
+        scheduler.start()
+        self._scheduler = scheduler
+        threading.Thread(target=self._reload_listener, name="slawatch-reload", daemon=True).start()
+        log.info("scheduler started, tick every %ss", self.tick_seconds)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None

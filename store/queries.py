@@ -1,0 +1,104 @@
+"""Read-only queries over the clock cache, for the API and the metrics gauges.
+
+"Open" clocks are the ones not stopped. An open clock is breached when the engine recorded a
+breach, or when it is running and its due time has passed since it was computed.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from processors.events import format_instant
+from store.models import ClockRow, Ticket
+
+STATES = ("breached", "running", "paused")
+
+
+def _open():
+    return ClockRow.state != "stopped"
+
+
+def _breached(now: datetime):
+    return or_(ClockRow.breached_at.is_not(None),
+               and_(ClockRow.state == "running", ClockRow.due_at <= now))
+
+
+def _state_filter(state: str | None, now: datetime):
+    if state is None:
+        return _open()
+    if state == "breached":
+        return and_(_open(), _breached(now))
+    if state in ("running", "paused"):
+        return ClockRow.state == state
+    raise ValueError(f"unknown clock state {state!r}; use one of {', '.join(STATES)}")
+
+
+def list_tickets(session: Session, now: datetime, state: str | None = None,
+                 vendor: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Tickets having an open clock in `state`, the most urgent (earliest due) first."""
+    due = func.min(ClockRow.due_at).label("due")
+    keys_query = (
+        select(ClockRow.ticket, due).join(Ticket, Ticket.key == ClockRow.ticket)
+        .where(_state_filter(state, now), Ticket.deleted.is_(False))
+        .group_by(ClockRow.ticket).order_by(due.is_(None), due, ClockRow.ticket).limit(limit)
+    )
+    if vendor is not None:
+        keys_query = keys_query.where(Ticket.vendor == vendor)
+    keys = [row.ticket for row in session.execute(keys_query)]
+    if not keys:
+        return []
+    tickets = {t.key: t for t in session.scalars(select(Ticket).where(Ticket.key.in_(keys)))}
+    clocks: dict[str, list[ClockRow]] = {key: [] for key in keys}
+    rows = session.scalars(select(ClockRow).where(ClockRow.ticket.in_(keys))
+                           .order_by(ClockRow.metric, ClockRow.cycle))
+    for clock in rows:
+        clocks[clock.ticket].append(clock)
+    return [ticket_summary(tickets[key], clocks[key], now) for key in keys]
+
+
+def ticket_summary(ticket: Ticket, clocks: list[ClockRow], now: datetime) -> dict[str, Any]:
+    return {
+        "key": ticket.key, "project": ticket.project, "summary": ticket.summary,
+        "status": ticket.status, "priority": ticket.priority, "issuetype": ticket.issuetype,
+        "reporter": ticket.reporter, "assignee": ticket.assignee, "vendor": ticket.vendor,
+        "policy": ticket.policy, "updated_at": format_instant(ticket.updated_at),
+        "clocks": [clock_summary(clock, now) for clock in clocks],
+    }
+
+
+def clock_summary(clock: ClockRow, now: datetime) -> dict[str, Any]:
+    overdue = clock.state == "running" and clock.due_at is not None and clock.due_at <= now
+    return {
+        "metric": clock.metric, "cycle": clock.cycle, "state": clock.state,
+        "breached": clock.breached_at is not None or overdue,
+        "target_seconds": clock.target_seconds, "elapsed_seconds": clock.elapsed_seconds,
+        "paused_seconds": clock.paused_seconds,
+        "started_at": format_instant(clock.started_at), "stopped_at": format_instant(clock.stopped_at),
+        "due_at": format_instant(clock.due_at), "breached_at": format_instant(clock.breached_at),
+        "next_warning_at": format_instant(clock.next_warning_at),
+        "policy": clock.policy, "calendar": clock.calendar, "rules_version": clock.rules_version,
+        "computed_at": format_instant(clock.computed_at),
+    }
+
+
+def count_open_clocks(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(ClockRow).where(_open())) or 0
+
+
+def count_open_breaches(session: Session, now: datetime) -> int:
+    query = select(func.count()).select_from(ClockRow).where(_open(), _breached(now))
+    return session.scalar(query) or 0
+
+
+def ticket_known(session: Session, key: str) -> bool:
+    return session.get(Ticket, key) is not None
+
+
+def stale_ticket_keys(session: Session, rules_version: str, limit: int) -> list[str]:
+    """Tickets with an open clock computed under another rules version than `rules_version`."""
+    query = (select(ClockRow.ticket).where(_open(), ClockRow.rules_version != rules_version)
+             .distinct().order_by(ClockRow.ticket).limit(limit))
+    return list(session.scalars(query))

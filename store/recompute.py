@@ -1,0 +1,60 @@
+"""Recomputing the clock cache from the event log: one ticket, or every ticket left stale by a
+rules change. The clocks are always `processors.sla.evaluate(whole event log, rules, now)`.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from processors.events import EventKind
+from processors.rules import Rules
+from processors.sla import TicketState, evaluate
+from store.db import Database
+from store.queries import stale_ticket_keys
+from store.repo import delete_ticket_clocks, load_events, lock_ticket, mark_ticket_deleted, save_ticket_state
+
+log = logging.getLogger(__name__)
+
+
+def recompute_ticket(session: Session, key: str, rules: Rules, now: datetime) -> TicketState | None:
+    """Re-evaluate one ticket from its whole event log and store the result.
+
+    The caller holds the ticket's lock (`lock_ticket`). A ticket whose log has a `deleted` event
+    is marked deleted and loses its clocks; one with no `created` event yet has no clocks.
+    """
+    events = load_events(session, key)
+    state = evaluate(events, rules, now) if events else None
+    if state is not None:
+        save_ticket_state(session, state, rules.version, now)
+    if any(event.kind is EventKind.DELETED for event in events):
+        mark_ticket_deleted(session, key, now)
+    elif state is None:
+        delete_ticket_clocks(session, key)
+    return state
+
+
+def recompute_stale_clocks(db: Database, rules: Rules, now: datetime, batch: int = 200) -> int:
+    """Recompute every ticket with an open clock from another rules version; returns how many.
+
+    Works in batches of `batch` tickets, one transaction each, so a big recompute neither holds
+    the write lock for long nor loses its work when interrupted. Safe to run from any process.
+    """
+    done = 0
+    while True:
+        count = db.write(lambda session: _recompute_batch(session, rules, now, batch))
+        done += count
+        if count < batch:
+            break
+    if done:
+        log.info("recomputed %d tickets under rules version %s", done, rules.version[:12])
+    return done
+
+
+def _recompute_batch(session: Session, rules: Rules, now: datetime, batch: int) -> int:
+    keys = stale_ticket_keys(session, rules.version, batch)
+    for key in keys:
+        lock_ticket(session, key)
+        recompute_ticket(session, key, rules, now)
+    return len(keys)

@@ -1,0 +1,157 @@
+"""Repository functions: the only place that writes the event log and the clock cache.
+
+Every function takes the session in and leaves committing to the caller, so a webhook is stored
+in one transaction. Inserts that must be idempotent use `ON CONFLICT DO NOTHING`, which both
+SQLite and PostgreSQL understand (through their dialect's `insert`).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from processors.events import Person, TicketEvent
+from processors.sla import Clock, TicketState
+from store.models import ClockRow, Delivery, Event, RuleVersion, ServiceState, Ticket
+
+_CHUNK = 500
+
+
+def upsert(session: Session, model):
+    """The dialect's INSERT, which has on_conflict_do_nothing / on_conflict_do_update."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def record_delivery(session: Session, source: str, delivery_id: str, received_at: datetime,
+                    event_count: int) -> bool:
+    """Remember one webhook delivery; False if (source, delivery_id) was seen before."""
+    stmt = upsert(session, Delivery).values(
+        source=source, delivery_id=delivery_id, received_at=received_at, event_count=event_count,
+    ).on_conflict_do_nothing(index_elements=["source", "delivery_id"]).returning(Delivery.id)
+    return session.execute(stmt).first() is not None
+
+
+def ensure_tickets(session: Session, keys: Iterable[str]) -> None:
+    """Insert a bare row for every ticket key not yet known."""
+    rows = [{"key": key} for key in sorted(set(keys))]
+    if rows:
+        session.execute(upsert(session, Ticket).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+
+
+def lock_ticket(session: Session, key: str) -> None:
+    """Make sure the ticket row exists and hold its row lock until the transaction ends.
+
+    PostgreSQL: SELECT ... FOR UPDATE, so concurrent deliveries for one ticket take turns.
+    SQLite: the writing transaction (BEGIN IMMEDIATE) already excludes every other writer.
+    """
+    ensure_tickets(session, [key])
+    session.execute(select(Ticket.key).where(Ticket.key == key).with_for_update())
+
+
+def record_events(session: Session, events: Sequence[TicketEvent], received_at: datetime) -> int:
+    """Append events to the log, skipping dedup keys already stored; returns how many were new."""
+    unique = {event.dedup_key: event for event in events}
+    ensure_tickets(session, (event.ticket for event in unique.values()))
+    rows = [_event_row(event, received_at) for event in unique.values()]
+    stored = 0
+    for start in range(0, len(rows), _CHUNK):
+        stmt = upsert(session, Event).values(rows[start:start + _CHUNK])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Event.id)
+        stored += len(session.execute(stmt).all())
+    return stored
+
+
+def _event_row(event: TicketEvent, received_at: datetime) -> dict[str, Any]:
+    return {
+        "ticket": event.ticket, "kind": event.kind.value, "at": event.at,
+        "dedup_key": event.dedup_key, "source": event.source, "payload": event.dumps(),
+        "received_at": received_at,
+    }
+
+
+def load_events(session: Session, key: str) -> list[TicketEvent]:
+    """The whole event log of one ticket, in event order."""
+    payloads = session.scalars(select(Event.payload).where(Event.ticket == key).order_by(Event.at, Event.id))
+    events = [TicketEvent.from_json(json.loads(payload)) for payload in payloads]
+    return sorted(events, key=TicketEvent.sort_key)
+
+
+def save_ticket_state(session: Session, state: TicketState, rules_version: str, now: datetime) -> None:
+    """Upsert the ticket's facts and replace its clocks (a deleted ticket keeps none)."""
+    values = _ticket_values(state, now)
+    stmt = upsert(session, Ticket).values(key=state.key, **values)
+    session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
+    delete_ticket_clocks(session, state.key)
+    if state.deleted or not state.clocks:
+        return
+    rows = [_clock_values(state.key, clock, rules_version, now) for clock in state.clocks]
+    session.execute(insert(ClockRow), rows)
+
+
+def _ticket_values(state: TicketState, now: datetime) -> dict[str, Any]:
+    facts = state.facts
+    return {
+        "issue_id": _text(facts.get("issue_id")), "project": _text(facts.get("project")),
+        "summary": _text(facts.get("summary")), "status": state.status,
+        "priority": _text(facts.get("priority")), "issuetype": _text(facts.get("issuetype")),
+        "reporter": _label(facts.get("reporter")), "assignee": _label(facts.get("assignee")),
+        "vendor": state.vendor, "policy": state.policy, "deleted": state.deleted,
+        "created_at": state.created_at, "updated_at": now,
+    }
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _label(value: Any) -> str | None:
+    if isinstance(value, Person):
+        return value.label()
+    return _text(value)
+
+
+def _clock_values(key: str, clock: Clock, rules_version: str, now: datetime) -> dict[str, Any]:
+    return {
+        "ticket": key, "metric": clock.metric, "cycle": clock.cycle, "state": clock.state,
+        "target_seconds": int(clock.target.total_seconds()),
+        "elapsed_seconds": int(clock.elapsed.total_seconds()),
+        "paused_seconds": int(clock.paused_for.total_seconds()),
+        "started_at": clock.started_at, "stopped_at": clock.stopped_at, "due_at": clock.due_at,
+        "breached_at": clock.breached_at, "next_warning_at": clock.next_warning_at,
+        "policy": clock.policy, "calendar": clock.calendar, "rules_version": rules_version,
+        "computed_at": now,
+    }
+
+
+def delete_ticket_clocks(session: Session, key: str) -> None:
+    session.execute(delete(ClockRow).where(ClockRow.ticket == key))
+
+
+def mark_ticket_deleted(session: Session, key: str, now: datetime) -> None:
+    """A deleted ticket keeps its row and its events, and loses its clocks."""
+    session.execute(update(Ticket).where(Ticket.key == key).values(deleted=True, updated_at=now))
+    delete_ticket_clocks(session, key)
+
+
+def record_rule_version(session: Session, version: str, text: str, path: str, loaded_at: datetime) -> None:
+    """Store a rules file content (once per version); `loaded_at` is its latest time in force."""
+    stmt = upsert(session, RuleVersion).values(
+        version=version, text=text, path=path, loaded_at=loaded_at, first_seen_at=loaded_at,
+    )
+    session.execute(stmt.on_conflict_do_update(index_elements=["version"],
+                                               set_={"loaded_at": loaded_at, "path": path}))
+
+
+def set_service_state(session: Session, key: str, value: str | None, now: datetime) -> None:
+    stmt = upsert(session, ServiceState).values(key=key, value=value, updated_at=now)
+    session.execute(stmt.on_conflict_do_update(index_elements=["key"],
+                                               set_={"value": value, "updated_at": now}))
+
+
+def get_service_state(session: Session, key: str) -> ServiceState | None:
+    return session.get(ServiceState, key)

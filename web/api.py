@@ -1,0 +1,48 @@
+"""The read API: one ticket evaluated now, and lists of tickets by clock state."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from processors.sla import evaluate, ticket_json
+from store.queries import STATES, list_tickets
+from store.repo import load_events
+from web import context
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_LIMIT = 1000
+
+
+def bad_request(reason: str):
+    return jsonify(error="bad_request", reason=reason), 400
+
+
+@bp.get("/tickets/<key>")
+def get_ticket(key: str):
+    """The ticket as `slawatch replay` shows it, evaluated from its whole event log now."""
+    with context.database().reading() as session:
+        events = load_events(session, key)
+    if not events:
+        return jsonify(error="not_found", reason=f"no events for ticket {key}"), 404
+    state = evaluate(events, context.rulebook().rules, context.now())
+    if state is None:
+        return jsonify(error="not_found", reason=f"ticket {key} has no created event yet"), 404
+    return jsonify(ticket_json(state))
+
+
+@bp.get("/tickets")
+def get_tickets():
+    """Tickets with open clocks; ?state=breached|running|paused, ?vendor=ID, ?limit=N."""
+    state = request.args.get("state") or None
+    if state is not None and state not in STATES:
+        return bad_request(f"state must be one of {', '.join(STATES)}")
+    try:
+        limit = int(request.args.get("limit", "100"))
+    except ValueError:
+        return bad_request("limit must be an integer")
+    if not 1 <= limit <= MAX_LIMIT:
+        return bad_request(f"limit must be between 1 and {MAX_LIMIT}")
+    vendor = request.args.get("vendor") or None
+    with context.database().reading() as session:
+        tickets = list_tickets(session, context.now(), state=state, vendor=vendor, limit=limit)
+    return jsonify(tickets=tickets, count=len(tickets))

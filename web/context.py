@@ -1,0 +1,25 @@
+"""The running app's handles, for views: the database, the rules in force, metrics, `now`."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+
+from store.db import Database, get_database
+from store.rulebook import RuleBook, get_rulebook
+
+
+def database() -> Database:
+    return get_database(current_app)
+
+
+def rulebook() -> RuleBook:
+    return get_rulebook(current_app)
+
+
+def now() -> datetime:
+    return current_app.config["SLAWATCH_CLOCK"]()
+
+
+def metrics():
+    return current_app.extensions["slawatch.metrics"]

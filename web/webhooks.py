@@ -1,0 +1,103 @@
+"""POST /webhooks/jira: size check, signature, JSON, parse, then store in one transaction.
+
+Every rejection happens before anything is written, and answers a JSON body
+`{"error": ..., "reason": ...}`: 413 too large, 401 bad or missing signature, 400 not a Jira
+webhook. An event type Slawatch does not use is acknowledged and ignored. Bodies are never logged.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from connectors.errors import InvalidSignature, MalformedPayload
+from connectors.jira import parse_webhook, verify_signature
+from processors.events import TicketEvent
+from store.ingest import ingest_delivery
+from web import context
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__)
+
+SOURCE = "jira"
+DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
+SIGNATURE_HEADER = "X-Hub-Signature"
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, error: str, reason: str, label: str):
+        super().__init__(reason)
+        self.status, self.error, self.reason, self.label = status, error, reason, label
+
+
+def read_body(max_bytes: int) -> bytes:
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise Rejected(413, "payload_too_large", f"body over {max_bytes} bytes", "too_large")
+    body = request.stream.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise Rejected(413, "payload_too_large", f"body over {max_bytes} bytes", "too_large")
+    return body
+
+
+def check_signature(secret: str | None, body: bytes) -> None:
+    if not secret:
+        return
+    header = request.headers.get(SIGNATURE_HEADER)
+    if not header:
+        raise Rejected(401, "invalid_signature", f"{SIGNATURE_HEADER} header missing", "missing_signature")
+    try:
+        verify_signature(secret, body, header)
+    except InvalidSignature:
+        raise Rejected(401, "invalid_signature", "signature does not match the body", "bad_signature")
+
+
+def decode_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise Rejected(400, "malformed_payload", "body is not UTF-8", "malformed")
+    except (ValueError, RecursionError):
+        raise Rejected(400, "malformed_payload", "body is not valid JSON", "malformed")
+    if not isinstance(payload, dict):
+        raise Rejected(400, "malformed_payload", "body is not a JSON object", "malformed")
+    return payload
+
+
+def parse(payload: dict[str, Any]) -> list[TicketEvent]:
+    try:
+        return parse_webhook(payload)
+    except MalformedPayload as exc:
+        raise Rejected(400, "malformed_payload", exc.reason, "malformed")
+
+
+def delivery_id(body: bytes) -> str:
+    """Jira's delivery identifier (stable across retries), else a content key of the body."""
+    header = request.headers.get(DELIVERY_HEADER, "").strip()
+    if header and len(header) <= 100:
+        return header
+    return "sha256:" + hashlib.sha256(header.encode() if header else body).hexdigest()
+
+
+@bp.post("/webhooks/jira")
+def jira_webhook():
+    metrics = context.metrics()
+    metrics.webhooks_received.labels(SOURCE).inc()
+    try:
+        body = read_body(current_app.config["SLAWATCH_MAX_BODY_BYTES"])
+        check_signature(current_app.config["JIRA_WEBHOOK_SECRET"], body)
+        events = parse(decode_object(body))
+    except Rejected as rejected:
+        metrics.webhooks_rejected.labels(SOURCE, rejected.label).inc()
+        log.info("jira webhook rejected: %s (%s)", rejected.label, rejected.reason)
+        return jsonify(error=rejected.error, reason=rejected.reason), rejected.status
+    if not events:
+        return jsonify(status="ignored")
+    result = ingest_delivery(context.database(), SOURCE, delivery_id(body), events,
+                             context.rulebook().rules, context.now())
+    if result.duplicate:
+        return jsonify(status="duplicate")
+    metrics.events_stored.inc(result.new_events)
+    return jsonify(status="ok", events=result.new_events)
