@@ -312,14 +312,14 @@ def _changelog_events(issue: _Issue, changelog: dict[str, Any] | None, at: datet
     if changelog is None:
         return []
     changelog_id = _ident(changelog, "id", "changelog")
-    events = []
+    events: dict[str, TicketEvent] = {}  # multi-value fields (Component) give one item per value
     for item in _expect(changelog.get("items"), list, "changelog.items") or []:
         item = _expect(item, dict, "changelog.items[]")
         if item is not None and _text(item, "fieldtype", "changelog.items[]") in (None, "jira"):
             event = _item_event(issue, item, changelog_id, at, actor)
             if event is not None:
-                events.append(event)
-    return events
+                events.setdefault(event.dedup_key, event)
+    return list(events.values())
 
 
 def _item_event(issue: _Issue, item: Mapping[str, Any], changelog_id: str | None, at: datetime,

@@ -156,11 +156,13 @@ def _fold(events: list[TicketEvent], rules: Rules) -> _History | None:
         for event in group:
             _apply_facts(facts, event)
             history.deleted = history.deleted or event.kind is EventKind.DELETED
-        segment = _segment(at, facts, rules)
+        judged = _judge(facts, rules)
+        segment = _Segment(at, *judged)
         responded = any(_is_response(e, facts, initial_status) for e in group)
         if at >= history.created_at and history.first_response_at is None and (responded or segment.resolved):
             history.first_response_at = at
-        if not history.segments or history.segments[-1] != _replace_start(segment, history.segments[-1].start):
+        previous = history.segments[-1] if history.segments else None
+        if previous is None or (previous.policy, previous.vendor, previous.paused, previous.resolved) != judged:
             history.segments.append(segment)
     return history
 
@@ -180,16 +182,13 @@ def _apply_facts(facts: dict[str, Any], event: TicketEvent) -> None:
         facts["priority"] = event.to_value
 
 
-def _segment(at: datetime, facts: Mapping[str, Any], rules: Rules) -> _Segment:
+def _judge(facts: Mapping[str, Any], rules: Rules) -> tuple[Policy | None, str | None, bool, bool]:
+    """What the rules say of a ticket with these facts: policy, vendor, paused, resolved."""
     policy = rules.select_policy(facts)
     vendor = rules.select_vendor(facts)
     status = (facts.get("status") or "").casefold()
     paused = policy is not None and status in policy.pause_statuses
-    return _Segment(at, policy, vendor.id if vendor else None, paused, _is_resolved(facts, rules))
-
-
-def _replace_start(segment: _Segment, start: datetime) -> _Segment:
-    return _Segment(start, segment.policy, segment.vendor, segment.paused, segment.resolved)
+    return policy, vendor.id if vendor else None, paused, _is_resolved(facts, rules)
 
 
 def _is_resolved(facts: Mapping[str, Any], rules: Rules) -> bool:

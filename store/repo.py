@@ -6,8 +6,10 @@ SQLite and PostgreSQL understand (through their dialect's `insert`).
 """
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import delete, insert, select, update
@@ -18,29 +20,49 @@ from processors.events import Person, TicketEvent
 from processors.sla import Clock, TicketState
 from store.models import ClockRow, Delivery, Event, RuleVersion, ServiceState, Ticket
 
-_CHUNK = 500
+TICKETS, EVENTS, DELIVERIES = Ticket.__table__, Event.__table__, Delivery.__table__
+CLOCKS, RULE_VERSIONS, SERVICE_STATE = ClockRow.__table__, RuleVersion.__table__, ServiceState.__table__
 
 
-def upsert(session: Session, model):
-    """The dialect's INSERT, which has on_conflict_do_nothing / on_conflict_do_update."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+@functools.cache
+def _statements(dialect: str) -> SimpleNamespace:
+    """The write statements, built once per dialect and run with bound parameters (so
+    SQLAlchemy compiles each only once)."""
+    dml = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    def upsert(table, key: list[str], update: list[str]):
+        stmt = dml(table)
+        return stmt.on_conflict_do_update(index_elements=key, set_={c: stmt.excluded[c] for c in update})
+
+    facts = [c.name for c in TICKETS.c if c.name != "key"]
+    return SimpleNamespace(
+        delivery=dml(DELIVERIES).on_conflict_do_nothing(index_elements=["source", "delivery_id"])
+        .returning(DELIVERIES.c.id),
+        ticket_stub=dml(TICKETS).on_conflict_do_nothing(index_elements=["key"]),
+        ticket=upsert(TICKETS, ["key"], facts),
+        events=dml(EVENTS).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(EVENTS.c.id),
+        rule_version=upsert(RULE_VERSIONS, ["version"], ["loaded_at", "path"]),
+        service_state=upsert(SERVICE_STATE, ["key"], ["value", "updated_at"]),
+    )
+
+
+def _sql(session: Session) -> SimpleNamespace:
+    return _statements(session.get_bind().dialect.name)
 
 
 def record_delivery(session: Session, source: str, delivery_id: str, received_at: datetime,
                     event_count: int) -> bool:
     """Remember one webhook delivery; False if (source, delivery_id) was seen before."""
-    stmt = upsert(session, Delivery).values(
-        source=source, delivery_id=delivery_id, received_at=received_at, event_count=event_count,
-    ).on_conflict_do_nothing(index_elements=["source", "delivery_id"]).returning(Delivery.id)
-    return session.execute(stmt).first() is not None
+    row = {"source": source, "delivery_id": delivery_id, "received_at": received_at,
+           "event_count": event_count}
+    return session.execute(_sql(session).delivery, row).first() is not None
 
 
 def ensure_tickets(session: Session, keys: Iterable[str]) -> None:
     """Insert a bare row for every ticket key not yet known."""
-    rows = [{"key": key} for key in sorted(set(keys))]
+    rows = [{"key": key, "deleted": False} for key in sorted(set(keys))]
     if rows:
-        session.execute(upsert(session, Ticket).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+        session.execute(_sql(session).ticket_stub, rows)
 
 
 def lock_ticket(session: Session, key: str) -> None:
@@ -50,7 +72,7 @@ def lock_ticket(session: Session, key: str) -> None:
     SQLite: the writing transaction (BEGIN IMMEDIATE) already excludes every other writer.
     """
     ensure_tickets(session, [key])
-    session.execute(select(Ticket.key).where(Ticket.key == key).with_for_update())
+    session.execute(select(TICKETS.c.key).where(TICKETS.c.key == key).with_for_update())
 
 
 def record_events(session: Session, events: Sequence[TicketEvent], received_at: datetime) -> int:
@@ -58,12 +80,9 @@ def record_events(session: Session, events: Sequence[TicketEvent], received_at: 
     unique = {event.dedup_key: event for event in events}
     ensure_tickets(session, (event.ticket for event in unique.values()))
     rows = [_event_row(event, received_at) for event in unique.values()]
-    stored = 0
-    for start in range(0, len(rows), _CHUNK):
-        stmt = upsert(session, Event).values(rows[start:start + _CHUNK])
-        stmt = stmt.on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Event.id)
-        stored += len(session.execute(stmt).all())
-    return stored
+    if not rows:
+        return 0
+    return len(session.execute(_sql(session).events, rows).all())
 
 
 def _event_row(event: TicketEvent, received_at: datetime) -> dict[str, Any]:
@@ -76,21 +95,20 @@ def _event_row(event: TicketEvent, received_at: datetime) -> dict[str, Any]:
 
 def load_events(session: Session, key: str) -> list[TicketEvent]:
     """The whole event log of one ticket, in event order."""
-    payloads = session.scalars(select(Event.payload).where(Event.ticket == key).order_by(Event.at, Event.id))
+    payloads = session.scalars(select(EVENTS.c.payload).where(EVENTS.c.ticket == key)
+                               .order_by(EVENTS.c.at, EVENTS.c.id))
     events = [TicketEvent.from_json(json.loads(payload)) for payload in payloads]
     return sorted(events, key=TicketEvent.sort_key)
 
 
 def save_ticket_state(session: Session, state: TicketState, rules_version: str, now: datetime) -> None:
     """Upsert the ticket's facts and replace its clocks (a deleted ticket keeps none)."""
-    values = _ticket_values(state, now)
-    stmt = upsert(session, Ticket).values(key=state.key, **values)
-    session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
+    session.execute(_sql(session).ticket, {"key": state.key, **_ticket_values(state, now)})
     delete_ticket_clocks(session, state.key)
     if state.deleted or not state.clocks:
         return
     rows = [_clock_values(state.key, clock, rules_version, now) for clock in state.clocks]
-    session.execute(insert(ClockRow), rows)
+    session.execute(insert(CLOCKS), rows)
 
 
 def _ticket_values(state: TicketState, now: datetime) -> dict[str, Any]:
@@ -129,28 +147,23 @@ def _clock_values(key: str, clock: Clock, rules_version: str, now: datetime) -> 
 
 
 def delete_ticket_clocks(session: Session, key: str) -> None:
-    session.execute(delete(ClockRow).where(ClockRow.ticket == key))
+    session.execute(delete(CLOCKS).where(CLOCKS.c.ticket == key))
 
 
 def mark_ticket_deleted(session: Session, key: str, now: datetime) -> None:
     """A deleted ticket keeps its row and its events, and loses its clocks."""
-    session.execute(update(Ticket).where(Ticket.key == key).values(deleted=True, updated_at=now))
+    session.execute(update(TICKETS).where(TICKETS.c.key == key).values(deleted=True, updated_at=now))
     delete_ticket_clocks(session, key)
 
 
 def record_rule_version(session: Session, version: str, text: str, path: str, loaded_at: datetime) -> None:
     """Store a rules file content (once per version); `loaded_at` is its latest time in force."""
-    stmt = upsert(session, RuleVersion).values(
-        version=version, text=text, path=path, loaded_at=loaded_at, first_seen_at=loaded_at,
-    )
-    session.execute(stmt.on_conflict_do_update(index_elements=["version"],
-                                               set_={"loaded_at": loaded_at, "path": path}))
+    row = {"version": version, "text": text, "path": path, "loaded_at": loaded_at, "first_seen_at": loaded_at}
+    session.execute(_sql(session).rule_version, row)
 
 
 def set_service_state(session: Session, key: str, value: str | None, now: datetime) -> None:
-    stmt = upsert(session, ServiceState).values(key=key, value=value, updated_at=now)
-    session.execute(stmt.on_conflict_do_update(index_elements=["key"],
-                                               set_={"value": value, "updated_at": now}))
+    session.execute(_sql(session).service_state, {"key": key, "value": value, "updated_at": now})
 
 
 def get_service_state(session: Session, key: str) -> ServiceState | None:

@@ -352,8 +352,10 @@ class JiraTicket:
         site, server = self.site, self.flavour == "server"
         type_id, type_text = ISSUETYPES.get(self.issuetype, (_num(self.issuetype), ""))
         issuetype = {"self": f"{site}/rest/api/2/issuetype/{type_id}", "id": type_id,
-                     "description": type_text, "iconUrl": f"{site}/secure/viewavatar?size=medium&avatarId=10303&avatarType=issuetype",
-                     "name": self.issuetype, "subtask": False, **({} if server else {"avatarId": 10303, "hierarchyLevel": 0})}
+                     "description": type_text,
+                     "iconUrl": f"{site}/secure/viewavatar?size=medium&avatarId=10303&avatarType=issuetype",
+                     "name": self.issuetype, "subtask": False,
+                     **({} if server else {"avatarId": 10303, "hierarchyLevel": 0})}
         project = {"self": f"{site}/rest/api/2/project/{self.project_id}", "id": self.project_id,
                    "key": self.project, "name": self.project_name,
                    **({} if server else {"projectTypeKey": "service_desk", "simplified": False}),

@@ -330,6 +330,12 @@ def test_custom_fields_named_like_system_fields_are_ignored():
                                  item("status", "x", "y", fieldtype="custom"))) == []
 
 
+def test_one_event_per_field_and_changelog_even_for_multi_value_fields():
+    events = parse_webhook(updated(item("Component", None, "Network", None, "10224"),
+                                   item("Component", None, "VPN", None, "10225")))
+    assert [(e.dedup_key, e.to_value) for e in events] == [("jira:10000:changelog:10001:Component", "Network")]
+
+
 def test_changelog_without_id_gets_a_content_key():
     [event] = parse_webhook(updated(item("status", "To Do", "Done", "10000", "10001"), changelog_id=None))
     assert event.dedup_key == f"jira:10000:status:{TS}:10000:10001"
