@@ -364,5 +364,7 @@ def _comment_event(issue: _Issue, comment: Mapping[str, Any], fallback_at: datet
     at = _when(_field_time(comment, "created"), fallback_at)
     actor = person_from_json(comment.get("author"), "comment.author") or fallback_actor
     public = _expect(comment.get("jsdPublic"), bool, "comment.jsdPublic")
+    # A comment restricted to a role or group (`visibility`) is as internal as jsdPublic: false.
+    restricted = bool(comment.get("visibility"))
     return _event(issue, EventKind.COMMENTED, at, f"jira:{issue.id}:comment:{comment_id}", actor,
-                  public=public is not False)
+                  public=public is not False and not restricted)

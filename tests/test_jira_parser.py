@@ -629,3 +629,10 @@ def test_a_ticket_keeps_its_facts_across_builder_calls():
               only(ticket.status_changed(AT + timedelta(minutes=9), "In Progress", actor=CHEN))]
     assert [e.facts["priority"] for e in events] == ["Highest"] * 3
     assert events[2].facts["components"] == ("Network",)
+
+
+def test_comment_restricted_to_a_role_is_not_public():
+    payload = jp.load_fixture("issue_commented__server")
+    payload["comment"]["visibility"] = {"type": "role", "value": "Developers"}
+    [event] = [e for e in parse_webhook(payload) if e.kind is EventKind.COMMENTED]
+    assert event.public is False
