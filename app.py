@@ -135,6 +135,8 @@ def _interrupt() -> None:
 def cli(log_level: str) -> None:
     """Slawatch: SLA clocks for Jira tickets, alerts and reports in Slack."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("apscheduler", "alembic.runtime.plugins"):  # a line per tick / per plugin
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 @cli.command()
@@ -152,10 +154,9 @@ def serve(host: str, port: int) -> None:
     ticker.start()
     log.info("listening on http://%s:%d", host, server.server_port)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        log.info("stopping")
+        server.serve_forever()  # returns on SIGTERM or Ctrl-C
     finally:
+        log.info("stopping")
         server.server_close()
         ticker.stop()
 

@@ -238,11 +238,15 @@ def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
         ck.report((), "the file must be a mapping of sections (version, calendars, policies, ...), "
                       f"not {'a list' if isinstance(top, list) else 'a single value'}")
         return None
-    if "version" in top and ck.raw(("version",), top["version"]) != str(RULES_VERSION):
-        version = ck.raw(("version",), top["version"])
-        ck.report(("version",), f"unsupported rules version {version}; this Slawatch reads "
-                                f"version {RULES_VERSION}")
-        return None
+    if "version" in top:
+        version = top["version"]
+        scalar = version is not None and not isinstance(version, (dict, list))
+        raw = ck.raw(("version",), version) if scalar else ""
+        if raw != str(RULES_VERSION):
+            message = (f"unsupported rules version {raw}; this Slawatch reads version {RULES_VERSION}"
+                       if raw else f"version must be {RULES_VERSION}")
+            ck.report(("version",), message)
+            return None
     sections = {k: v for k, v in top.items() if not k.startswith("x-")}  # x-…: anchors, ignored
     ck.fields((), sections, TOP_KEYS, ("version", "calendars", "policies"))
     names, specs = schema.calendars(ck, top["calendars"]) if "calendars" in top else ([], {})
@@ -307,9 +311,8 @@ def _vendor(ck: Checker, path: Path, vid: str, value: Any) -> Vendor | None:
 
 def _managers(ck: Checker, path: Path, value: Any, what: str) -> tuple[str, ...]:
     ids = ck.names(path, value, f"the managers of {what}") or ()
-    for i, user in enumerate(ids):
+    for (where, _), user in zip(schema.items(path, value), ids):
         if not _SLACK_USER.match(user):
-            where = (*path, i) if isinstance(value, list) else path
             ck.report(where, f"bad Slack user id '{user}': managers are Slack member ids like "
                              f"U024BE7LH (Slack: profile, ⋮, Copy member ID)")
     return ids
@@ -414,15 +417,15 @@ def _duration(ck: Checker, path: Path, value: Any) -> timedelta | None:
 
 
 def _warn_at(ck: Checker, path: Path, value: Any) -> tuple[float, ...] | None:
-    items = value if isinstance(value, list) else [value]
-    paths = [(*path, i) for i in range(len(items))] if isinstance(value, list) else [path]
     seen: set[float] = set()
     ok = True
-    for item, where in zip(items, paths):
-        raw = ck.raw(where, item) if not isinstance(item, (dict, list)) else str(item)
-        fraction = _fraction(raw, item) if item is not None else None
+    for where, item in schema.items(path, value):
+        scalar = item is not None and not isinstance(item, (dict, list))
+        raw = ck.raw(where, item) if scalar else ""
+        fraction = _fraction(raw, item) if scalar else None
         if fraction is None:
-            message = f"bad warn_at '{raw}': write a percentage of the target like 80%"
+            given = f" '{raw}'" if scalar else ""
+            message = f"bad warn_at{given}: write a percentage of the target like 80%"
         elif not 0 < fraction < 1:
             message = f"warn_at {raw} must be more than 0% and less than 100% of the target"
         elif fraction in seen:
@@ -445,10 +448,12 @@ def _targets(ck: Checker, value: Any) -> Mapping[str, float]:
     for key, item in (body or {}).items():
         if key not in DEFAULT_TARGETS:
             continue
-        raw = ck.raw((*path, key), item) if not isinstance(item, (dict, list)) else str(item)
-        fraction = _fraction(raw, item) if item is not None else None
+        scalar = item is not None and not isinstance(item, (dict, list))
+        raw = ck.raw((*path, key), item) if scalar else ""
+        fraction = _fraction(raw, item) if scalar else None
         if fraction is None or not 0 <= fraction <= 1:
-            ck.report((*path, key), f"bad target '{raw}' for {key}: write a percentage from 0% "
+            given = f" '{raw}'" if scalar else ""
+            ck.report((*path, key), f"bad target{given} for {key}: write a percentage from 0% "
                                     f"to 100%, like 85%")
         else:
             out[key] = fraction

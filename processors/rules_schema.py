@@ -78,7 +78,13 @@ def _syntax_message(err: yaml.MarkedYAMLError) -> str:
 
 def read_yaml(text: str) -> YamlDoc:
     """Compose `text` keeping positions; raise YamlSyntaxError for text that is not YAML."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as err:  # a control character: reported before any parsing
+        line = text.count("\n", 0, err.position) + 1
+        col = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        raise YamlSyntaxError(line, col, f"control character #x{err.character:04x} is not "
+                                         f"allowed in YAML") from None
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
@@ -101,8 +107,13 @@ class _Converter:
         self.count += 1
         mark = (node.start_mark.line + 1, node.start_mark.column + 1)
         self.doc.marks[path] = mark
-        if self.count > _MAX_NODES or id(node) in self.active:
-            self.doc.problems.append((*mark, "aliases expand too far (recursive or huge)"))
+        if id(node) in self.active:
+            self.doc.problems.append((*mark, "this alias refers to a node that contains it"))
+            return None
+        if self.count > _MAX_NODES:
+            if self.count == _MAX_NODES + 1:
+                self.doc.problems.append((*mark, f"the aliases expand to more than {_MAX_NODES} "
+                                                 f"values"))
             return None
         if isinstance(node, yaml.ScalarNode):
             self.doc.raws[path] = node.value
@@ -167,14 +178,17 @@ def suggestion(word: str, candidates: Iterable[str]) -> str | None:
     return by_fold[found[0]] if found else None
 
 
+def items(path: Path, value: Any) -> list[tuple[Path, Any]]:
+    """(path, item) of each list item; a single value stands for a list of one."""
+    if isinstance(value, list):
+        return [((*path, i), item) for i, item in enumerate(value)]
+    return [(path, value)]
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "empty"
-    return f"'{value}'"
+    return "a list" if isinstance(value, list) else f"'{value}'"
 
 
 class Checker:
@@ -200,7 +214,10 @@ class Checker:
     def mapping(self, path: Path, value: Any, what: str) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
-        self.report(path, f"{what} must be a mapping of 'key: value' lines, not {_kind(value)}")
+        if value is None:
+            self.report(path, f"{what} has no value; give it 'key: value' lines")
+        else:
+            self.report(path, f"{what} must be a mapping of 'key: value' lines, not {_kind(value)}")
         return None
 
     def fields(self, path: Path, value: dict[str, Any], allowed: Sequence[str],
@@ -218,7 +235,10 @@ class Checker:
                 self.report(path, f"{what or 'the file'} is missing '{key}'", key=True)
 
     def text(self, path: Path, value: Any, what: str) -> str | None:
-        if isinstance(value, (dict, list)) or value is None:
+        if value is None:
+            self.report(path, f"{what} has no value")
+            return None
+        if isinstance(value, (dict, list)):
             self.report(path, f"{what} must be text, not {_kind(value)}")
             return None
         text = self.raw(path, value)
@@ -230,13 +250,9 @@ class Checker:
     def names(self, path: Path, value: Any, what: str) -> tuple[str, ...] | None:
         """A list of texts; one text alone is a list of one."""
         if value is None:
-            self.report(path, f"{what} is empty; write a list like [A, B], or [] for none")
+            self.report(path, f"{what} has no value; write a list like [A, B], or [] for none")
             return None
-        if not isinstance(value, list):
-            value, path_of = [value], (lambda i: path)
-        else:
-            path_of = lambda i: (*path, i)  # noqa: E731
-        texts = [self.text(path_of(i), item, f"an entry of {what}") for i, item in enumerate(value)]
+        texts = [self.text(where, item, f"an entry of {what}") for where, item in items(path, value)]
         return None if None in texts else tuple(texts)  # type: ignore[arg-type]
 
     def sorted_problems(self) -> list[Problem]:
@@ -314,18 +330,15 @@ def day_hours(ck: Checker, path: Path, value: Any, what: str) -> DayHours | None
         word = ck.raw(path, value).casefold()
         if word in ("24h", "closed"):
             return ((0, 86400),) if word == "24h" else ()
-        value, paths = [value], [path]
-    else:
-        paths = [(*path, i) for i in range(len(value))]
     spans: list[tuple[int, int, str, Path]] = []
-    for item, item_path in zip(value, paths):
+    for item_path, item in items(path, value):
         text = ck.text(item_path, item, f"an interval of {what}")
         parsed = interval(text) if text is not None else None
         if isinstance(parsed, str):
             ck.report(item_path, parsed)
         elif parsed is not None:
             spans.append((*parsed, text, item_path))  # type: ignore[arg-type]
-    if len(spans) < len(value):
+    if len(spans) < len(items(path, value)):
         return None
     return _merge(ck, sorted(spans, key=lambda s: (s[0], s[1])))
 
@@ -379,7 +392,8 @@ def calendars(ck: Checker, value: Any) -> tuple[list[str], dict[str, CalendarSpe
     path: Path = ("calendars",)
     section = ck.mapping(path, value, "calendars") if value is not None else None
     if value is None or section == {}:
-        ck.report(path, "calendars is empty; define at least one calendar, e.g. always: 24x7")
+        ck.report(path, "calendars is empty; define at least one calendar, e.g. always: 24x7",
+                  key=value is None)
     specs: dict[str, CalendarSpec] = {}
     for name, body in (section or {}).items():
         spec = _calendar(ck, (*path, name), name, body)
@@ -454,13 +468,12 @@ def _holidays(ck: Checker, path: Path, value: Any, what: str) -> dict[str, Any] 
         out["holiday_subdivision"] = _subdivision(
             ck, (*path, "subdivision"), body["subdivision"], out.get("holiday_country"), countries)
     for key, recurring in (("dates", False), ("recurring", True)):
-        texts = ck.names((*path, key), body[key], f"holidays.{key}") if key in body else ()
+        texts = ck.names((*path, key), body[key], f"holidays.{key}") if key in body else None
         found = set()
-        for i, text in enumerate(texts or ()):
+        for (where, _), text in zip(items((*path, key), body.get(key)), texts or ()):
             parsed = parse_date(text, recurring=recurring)
-            item = (*path, key, i) if isinstance(body[key], list) else (*path, key)
             if isinstance(parsed, str):
-                ck.report(item, parsed)
+                ck.report(where, parsed)
             else:
                 found.add((parsed.month, parsed.day) if recurring else parsed)
         out["recurring_holidays" if recurring else "holiday_dates"] = frozenset(found)

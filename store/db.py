@@ -95,14 +95,20 @@ class Database:
         self.engine.dispose()
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply the Alembic migrations in store/migrations to the database at `url`."""
-    from alembic import command
+def alembic_config(url: str):
+    """The Alembic configuration of store/migrations, aimed at the database at `url`."""
     from alembic.config import Config
 
     config = Config(str(ALEMBIC_INI))
     config.attributes["url"] = url
-    command.upgrade(config, revision)
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply the Alembic migrations in store/migrations to the database at `url`."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
 
 
 def init_app(app) -> None:

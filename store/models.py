@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Boolean, false, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -47,17 +47,17 @@ class Ticket(Base):
 
     __tablename__ = "tickets"
 
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    issue_id: Mapped[str | None] = mapped_column(String(64))
-    project: Mapped[str | None] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    issue_id: Mapped[str | None] = mapped_column(Text)
+    project: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str | None] = mapped_column(String(128))
-    priority: Mapped[str | None] = mapped_column(String(64))
-    issuetype: Mapped[str | None] = mapped_column(String(64))
-    reporter: Mapped[str | None] = mapped_column(String(255))  # Person.label()
-    assignee: Mapped[str | None] = mapped_column(String(255))  # Person.label()
-    vendor: Mapped[str | None] = mapped_column(String(64), index=True)
-    policy: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[str | None] = mapped_column(Text)
+    issuetype: Mapped[str | None] = mapped_column(Text)
+    reporter: Mapped[str | None] = mapped_column(Text)  # Person.label()
+    assignee: Mapped[str | None] = mapped_column(Text)  # Person.label()
+    vendor: Mapped[str | None] = mapped_column(Text, index=True)
+    policy: Mapped[str | None] = mapped_column(Text)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]  # when this row was last recomputed
@@ -70,10 +70,10 @@ class Event(Base):
     __table_args__ = (UniqueConstraint("dedup_key", name="uq_events_dedup_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    ticket: Mapped[str] = mapped_column(String(64), ForeignKey("tickets.key"), index=True)
+    ticket: Mapped[str] = mapped_column(Text, ForeignKey("tickets.key"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
-    dedup_key: Mapped[str] = mapped_column(String(512))
+    dedup_key: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
@@ -99,7 +99,7 @@ class ClockRow(Base):
     __table_args__ = (UniqueConstraint("ticket", "metric", "cycle", name="uq_clocks_ticket_metric_cycle"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    ticket: Mapped[str] = mapped_column(String(64), ForeignKey("tickets.key"), index=True)
+    ticket: Mapped[str] = mapped_column(Text, ForeignKey("tickets.key"), index=True)
     metric: Mapped[str] = mapped_column(String(32))
     cycle: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), index=True)
@@ -111,8 +111,8 @@ class ClockRow(Base):
     due_at: Mapped[datetime | None] = mapped_column(index=True)  # ix_clocks_due_at
     breached_at: Mapped[datetime | None]
     next_warning_at: Mapped[datetime | None] = mapped_column(index=True)
-    policy: Mapped[str] = mapped_column(String(128))
-    calendar: Mapped[str] = mapped_column(String(128))
+    policy: Mapped[str] = mapped_column(Text)
+    calendar: Mapped[str] = mapped_column(Text)
     rules_version: Mapped[str] = mapped_column(String(64), index=True)
     computed_at: Mapped[datetime]
 

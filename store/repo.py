@@ -12,7 +12,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,11 @@ def _statements(dialect: str) -> SimpleNamespace:
         events=dml(EVENTS).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(EVENTS.c.id),
         rule_version=upsert(RULE_VERSIONS, ["version"], ["loaded_at", "path"]),
         service_state=upsert(SERVICE_STATE, ["key"], ["value", "updated_at"]),
+        lock=select(TICKETS.c.key).where(TICKETS.c.key == bindparam("key")).with_for_update(),
+        log=select(EVENTS.c.payload).where(EVENTS.c.ticket == bindparam("key"))
+        .order_by(EVENTS.c.at, EVENTS.c.id),
+        clocks=insert(CLOCKS),
+        delete_clocks=delete(CLOCKS).where(CLOCKS.c.ticket == bindparam("key")),
     )
 
 
@@ -55,14 +60,14 @@ def record_delivery(session: Session, source: str, delivery_id: str, received_at
     """Remember one webhook delivery; False if (source, delivery_id) was seen before."""
     row = {"source": source, "delivery_id": delivery_id, "received_at": received_at,
            "event_count": event_count}
-    return session.execute(_sql(session).delivery, row).first() is not None
+    return session.connection().execute(_sql(session).delivery, row).first() is not None
 
 
 def ensure_tickets(session: Session, keys: Iterable[str]) -> None:
     """Insert a bare row for every ticket key not yet known."""
     rows = [{"key": key, "deleted": False} for key in sorted(set(keys))]
     if rows:
-        session.execute(_sql(session).ticket_stub, rows)
+        session.connection().execute(_sql(session).ticket_stub, rows)
 
 
 def lock_ticket(session: Session, key: str) -> None:
@@ -72,17 +77,19 @@ def lock_ticket(session: Session, key: str) -> None:
     SQLite: the writing transaction (BEGIN IMMEDIATE) already excludes every other writer.
     """
     ensure_tickets(session, [key])
-    session.execute(select(TICKETS.c.key).where(TICKETS.c.key == key).with_for_update())
+    if session.get_bind().dialect.name != "sqlite":
+        session.connection().execute(_sql(session).lock, {"key": key})
 
 
 def record_events(session: Session, events: Sequence[TicketEvent], received_at: datetime) -> int:
-    """Append events to the log, skipping dedup keys already stored; returns how many were new."""
-    unique = {event.dedup_key: event for event in events}
-    ensure_tickets(session, (event.ticket for event in unique.values()))
-    rows = [_event_row(event, received_at) for event in unique.values()]
+    """Append events to the log, skipping dedup keys already stored; returns how many were new.
+
+    The events' tickets must exist (`lock_ticket` or `ensure_tickets` first).
+    """
+    rows = [_event_row(event, received_at) for event in {e.dedup_key: e for e in events}.values()]
     if not rows:
         return 0
-    return len(session.execute(_sql(session).events, rows).all())
+    return len(session.connection().execute(_sql(session).events, rows).all())
 
 
 def _event_row(event: TicketEvent, received_at: datetime) -> dict[str, Any]:
@@ -95,20 +102,20 @@ def _event_row(event: TicketEvent, received_at: datetime) -> dict[str, Any]:
 
 def load_events(session: Session, key: str) -> list[TicketEvent]:
     """The whole event log of one ticket, in event order."""
-    payloads = session.scalars(select(EVENTS.c.payload).where(EVENTS.c.ticket == key)
-                               .order_by(EVENTS.c.at, EVENTS.c.id))
+    payloads = session.connection().scalars(_sql(session).log, {"key": key})
     events = [TicketEvent.from_json(json.loads(payload)) for payload in payloads]
     return sorted(events, key=TicketEvent.sort_key)
 
 
 def save_ticket_state(session: Session, state: TicketState, rules_version: str, now: datetime) -> None:
     """Upsert the ticket's facts and replace its clocks (a deleted ticket keeps none)."""
-    session.execute(_sql(session).ticket, {"key": state.key, **_ticket_values(state, now)})
+    connection = session.connection()
+    connection.execute(_sql(session).ticket, {"key": state.key, **_ticket_values(state, now)})
     delete_ticket_clocks(session, state.key)
     if state.deleted or not state.clocks:
         return
     rows = [_clock_values(state.key, clock, rules_version, now) for clock in state.clocks]
-    session.execute(insert(CLOCKS), rows)
+    connection.execute(_sql(session).clocks, rows)
 
 
 def _ticket_values(state: TicketState, now: datetime) -> dict[str, Any]:
@@ -147,23 +154,23 @@ def _clock_values(key: str, clock: Clock, rules_version: str, now: datetime) -> 
 
 
 def delete_ticket_clocks(session: Session, key: str) -> None:
-    session.execute(delete(CLOCKS).where(CLOCKS.c.ticket == key))
+    session.connection().execute(_sql(session).delete_clocks, {"key": key})
 
 
 def mark_ticket_deleted(session: Session, key: str, now: datetime) -> None:
     """A deleted ticket keeps its row and its events, and loses its clocks."""
-    session.execute(update(TICKETS).where(TICKETS.c.key == key).values(deleted=True, updated_at=now))
+    session.connection().execute(update(TICKETS).where(TICKETS.c.key == key).values(deleted=True, updated_at=now))
     delete_ticket_clocks(session, key)
 
 
 def record_rule_version(session: Session, version: str, text: str, path: str, loaded_at: datetime) -> None:
     """Store a rules file content (once per version); `loaded_at` is its latest time in force."""
     row = {"version": version, "text": text, "path": path, "loaded_at": loaded_at, "first_seen_at": loaded_at}
-    session.execute(_sql(session).rule_version, row)
+    session.connection().execute(_sql(session).rule_version, row)
 
 
 def set_service_state(session: Session, key: str, value: str | None, now: datetime) -> None:
-    session.execute(_sql(session).service_state, {"key": key, "value": value, "updated_at": now})
+    session.connection().execute(_sql(session).service_state, {"key": key, "value": value, "updated_at": now})
 
 
 def get_service_state(session: Session, key: str) -> ServiceState | None:

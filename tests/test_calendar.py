@@ -39,6 +39,9 @@ EVENING_UTC = Calendar(CalendarSpec("UTC", weekly=(hours((20, 24)),) * 5 + WEEKE
 ALL_DAY_BERLIN = Calendar(CalendarSpec("Europe/Berlin", weekly=(hours((0, 24)),) * 7))
 NIGHT_BERLIN = Calendar(CalendarSpec("Europe/Berlin", weekly=(hours((1, 4)),) * 7))
 GAP_BERLIN = Calendar(CalendarSpec("Europe/Berlin", weekly=(hours((2, 3)),) * 7))
+# On 2026-03-29, 02:30 does not exist; fold=0 reads it as 03:30 CEST, so the two intervals
+# overlap once converted and are joined: open 01:00 CET (00:00 UTC) to 04:00 CEST (02:00 UTC).
+SPLIT_BERLIN = Calendar(CalendarSpec("Europe/Berlin", weekly=(((H, 9000), (3 * H, 4 * H)),) * 7))
 ALL_DAY_NY = Calendar(CalendarSpec("America/New_York", weekly=(hours((0, 24)),) * 7))
 NIGHT_NY = Calendar(CalendarSpec("America/New_York", weekly=(hours((1, 4)),) * 7))
 HOLIDAYS = Calendar(CalendarSpec(
@@ -93,6 +96,8 @@ ELAPSED = [
     pytest.param(NIGHT_BERLIN, utc(2026, 3, 28, 12), utc(2026, 3, 29, 12), timedelta(hours=2), id="berlin-night-spring"),
     pytest.param(NIGHT_BERLIN, utc(2026, 10, 24, 12), utc(2026, 10, 25, 12), timedelta(hours=4), id="berlin-night-fall"),
     pytest.param(GAP_BERLIN, utc(2026, 3, 28, 12), utc(2026, 3, 30, 12), timedelta(hours=1), id="berlin-interval-in-gap-dropped"),
+    pytest.param(SPLIT_BERLIN, utc(2026, 3, 27, 12), utc(2026, 3, 28, 12), timedelta(hours=2, minutes=30), id="berlin-split-normal"),
+    pytest.param(SPLIT_BERLIN, utc(2026, 3, 28, 12), utc(2026, 3, 29, 12), timedelta(hours=2), id="berlin-split-spring-joined"),
     # DST, America/New_York
     pytest.param(ALL_DAY_NY, utc(2026, 3, 8, 5), utc(2026, 3, 9, 4), timedelta(hours=23), id="ny-all-day-spring"),
     pytest.param(ALL_DAY_NY, utc(2026, 11, 1, 4), utc(2026, 11, 2, 5), timedelta(hours=25), id="ny-all-day-fall"),

@@ -276,10 +276,14 @@ MISTAKES = [
      ["rules.yaml:13:11: policy 'urgent' can never apply: policy 'standard' above it matches "
       "every ticket"]),
     ("duplicate-policy-name", HEAD + STANDARD.replace("  - name", "  - match: {labels: [x]}\n"
-                                                      "    name") + STANDARD[10:],
+                                                      "    name") + STANDARD.removeprefix("policies:\n"),
      ["rules.yaml:14:11: policy name 'standard' is used twice (first on line 10)"]),
     ("wrong-version", HEAD.replace("version: 1", "version: 2") + STANDARD + "whatever: 1\n",
      ["rules.yaml:1:10: unsupported rules version 2; this Slawatch reads version 1"]),
+    ("version-not-a-number", HEAD.replace("version: 1", "version: [1]") + STANDARD,
+     ["rules.yaml:1:10: version must be 1"]),
+    ("value-left-empty", HEAD.replace("timezone: Europe/Berlin", "timezone:") + STANDARD,
+     ["rules.yaml:4:14: the timezone of calendar 'office' has no value"]),
     ("missing-version", HEAD.replace("version: 1\n", "") + STANDARD,
      ["rules.yaml:1:1: the file is missing 'version'"]),
     ("bad-slack-user-id", HEAD + STANDARD + "vendors:\n  acme:\n    match: {projects: [ACME]}\n"
@@ -368,6 +372,27 @@ def test_no_pydantic_or_python_jargon_in_messages():
         load_rules(FIXTURES / "many_mistakes.yaml")
     for jargon in ("Value error", "Input should", "validation error", "NoneType", "Traceback"):
         assert jargon not in str(caught.value)
+
+
+def test_damaged_example_gives_rules_or_rules_error():
+    """Deleting any line, or replacing any value with junk, never crashes the loader."""
+    lines = (ROOT / "rules.yaml").read_text(encoding="utf-8").splitlines()
+    variants = []
+    for i, line in enumerate(lines):
+        variants.append(lines[:i] + lines[i + 1:])
+        if ":" in line:
+            key = line[: line.index(":") + 1]
+            variants += [lines[:i] + [f"{key} {junk}"] + lines[i + 1:]
+                         for junk in ("[]", "", "{x: 1}")]
+    outcomes = {"ok": 0, "error": 0}
+    for variant in variants:
+        try:
+            parse_rules("\n".join(variant))
+            outcomes["ok"] += 1
+        except RulesError as err:
+            assert err.errors and all(p.line >= 1 and p.col >= 1 for p in err.errors)
+            outcomes["error"] += 1
+    assert outcomes["ok"] and outcomes["error"]
 
 
 # ---- selecting a policy and a vendor -------------------------------------------------------

@@ -6,6 +6,8 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from store.db import get_database
@@ -251,3 +253,60 @@ def test_duplicate_and_shuffled_deliveries_give_the_in_order_state(make_app, mak
         assert table_rows(shuffled, table) == table_rows(in_order, table), table
     assert row_counts(in_order)["deliveries"] == 1000 and row_counts(in_order)["events"] == 1200
     assert row_counts(shuffled)["deliveries"] == 1500
+
+
+# ---------------------------------------------------------------- no input gives a 5xx
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=8,
+)
+FIXTURE_NAMES = sorted(p.stem for p in FIXTURES.glob("*.json"))
+
+
+def paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from paths(child, prefix + (key,))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from paths(child, prefix + (index,))
+
+
+def replaced(value, path, new):
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = replaced(value[path[0]], path[1:], new)
+    return copy
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_payloads_never_give_a_server_error(app, post_jira, data):
+    payload = jp.load_fixture(data.draw(st.sampled_from(FIXTURE_NAMES)))
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(list(paths(payload))))
+        payload = replaced(payload, path, data.draw(JSON))
+    response = post_jira(payload)
+    assert response.status_code in (200, 400), response.json
+    assert response.is_json
+
+
+@pytest.mark.parametrize("field", ["key", "summary", "status"])
+def test_nul_characters_are_dropped(app, client, clock, post_jira, field):
+    """PostgreSQL cannot store NUL in text, so it is dropped everywhere, on both databases."""
+    payload = jp.created("OPS-10", at(9))
+    if field == "key":
+        payload["issue"]["key"] = "OPS-\u000010"
+    elif field == "summary":
+        payload["issue"]["fields"]["summary"] = "VPN\u0000down"
+    else:
+        payload["issue"]["fields"]["status"]["name"] = "To\u0000Do"
+    response = post_jira(payload, delivery=f"nul-{field}")
+    assert response.status_code == 200, response.json
+    row = ticket_row(app, "OPS-10")
+    expected = {"key": ("Task OPS-10", "To Do"), "summary": ("VPNdown", "To Do"), "status": ("Task OPS-10", "ToDo")}
+    assert (row.summary, row.status) == expected[field]

@@ -63,7 +63,20 @@ def decode_object(body: bytes) -> dict[str, Any]:
         raise Rejected(400, "malformed_payload", "body is not valid JSON", "malformed")
     if not isinstance(payload, dict):
         raise Rejected(400, "malformed_payload", "body is not a JSON object", "malformed")
+    if b"\\u0000" in body:  # PostgreSQL text cannot hold NUL; no Jira field needs one
+        payload = without_nul(payload)
     return payload
+
+
+def without_nul(value: Any) -> Any:
+    """`value` with every NUL character removed from its strings (keys included)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
 
 
 def parse(payload: dict[str, Any]) -> list[TicketEvent]:
