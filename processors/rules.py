@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path as FilePath
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from processors import rules_schema as schema
 from processors.calendar import Calendar, CalendarSpec
@@ -71,34 +71,33 @@ class Match:
     def is_empty(self) -> bool:
         return not any(self.__dict__.values())
 
-    def _hits(self, facts: Mapping[str, Any]) -> dict[str, bool]:
-        """For each non-empty criterion: does the ticket satisfy it?"""
-        def one(value: Any) -> str:
-            return str(value).casefold() if value is not None else ""
-
-        hits: dict[str, bool] = {}
+    def _hits(self, facts: Mapping[str, Any]) -> Iterator[bool]:
+        """For each non-empty criterion, lazily: does the ticket satisfy it?"""
         if self.projects:
-            hits["projects"] = one(facts.get("project")) in self.projects
+            yield _folded(facts.get("project")) in self.projects
         if self.issuetypes:
-            hits["issuetypes"] = one(facts.get("issuetype")) in self.issuetypes
+            yield _folded(facts.get("issuetype")) in self.issuetypes
         if self.priorities:
-            hits["priorities"] = one(facts.get("priority")) in self.priorities
+            yield _folded(facts.get("priority")) in self.priorities
         if self.labels:
-            hits["labels"] = any(one(v) in self.labels for v in facts.get("labels") or ())
+            yield any(_folded(v) in self.labels for v in facts.get("labels") or ())
         if self.components:
-            hits["components"] = any(one(v) in self.components for v in facts.get("components") or ())
+            yield any(_folded(v) in self.components for v in facts.get("components") or ())
         if self.assignees:
             person = facts.get("assignee")
-            hits["assignees"] = isinstance(person, Person) and bool(person.identifiers() & self.assignees)
-        return hits
+            yield isinstance(person, Person) and bool(person.identifiers() & self.assignees)
 
     def all_of(self, facts: Mapping[str, Any]) -> bool:
         """Policy semantics: every given criterion holds (an empty match holds for every ticket)."""
-        return all(self._hits(facts).values())
+        return all(self._hits(facts))
 
     def any_of(self, facts: Mapping[str, Any]) -> bool:
         """Vendor semantics: at least one given criterion holds."""
-        return any(self._hits(facts).values())
+        return any(self._hits(facts))
+
+
+def _folded(value: Any) -> str:
+    return str(value).casefold() if value is not None else ""
 
 
 @dataclass(frozen=True)

@@ -100,14 +100,16 @@ class _Segment:
 
 @dataclass(frozen=True)
 class _Piece:
-    """A stretch of wall-clock time in which a clock counts, on one calendar."""
+    """A stretch of wall-clock time in which a clock counts (or is paused), on one calendar."""
 
     start: datetime
     end: datetime | None  # None: open-ended (a running clock, extended into the future)
     calendar: Calendar
+    length: timedelta | None = None  # business time in it; None when open-ended
 
-    def length(self) -> timedelta | None:
-        return None if self.end is None else self.calendar.elapsed(self.start, self.end)
+    @classmethod
+    def of(cls, start: datetime, end: datetime | None, calendar: Calendar) -> "_Piece":
+        return cls(start, end, calendar, None if end is None else calendar.elapsed(start, end))
 
 
 @dataclass
@@ -289,7 +291,7 @@ def _pieces(segments: list[_Segment], start: datetime, stop: datetime | None, ru
         if hi is not None and hi <= lo:
             continue
         calendar = rules.calendars[segment.policy.calendar] if segment.policy else default
-        (paused if segment.paused else counted).append(_Piece(lo, hi, calendar))
+        (paused if segment.paused else counted).append(_Piece.of(lo, hi, calendar))
     return counted, paused
 
 
@@ -298,8 +300,10 @@ def _measure(pieces: list[_Piece], end: datetime) -> timedelta:
     for piece in pieces:
         if piece.start >= end:
             break
-        piece_end = end if piece.end is None else min(piece.end, end)
-        total += piece.calendar.elapsed(piece.start, piece_end)
+        if piece.end is not None and piece.end <= end:
+            total += piece.length
+        else:
+            total += piece.calendar.elapsed(piece.start, end if piece.end is None else min(piece.end, end))
     return total
 
 
@@ -308,7 +312,7 @@ def _reach(pieces: list[_Piece], amount: timedelta) -> datetime | None:
     within the pieces. Reaching it exactly at a piece's end (a closing time, a pause) is that end."""
     done = timedelta(0)
     for piece in pieces:
-        length = piece.length()
+        length = piece.length
         if length is None or done + length >= amount:
             return piece.calendar.add(piece.start, amount - done)
         done += length
