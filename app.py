@@ -78,8 +78,17 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return settings
 
 
+def configure_logging(level: str = "INFO") -> None:
+    """Log lines to stderr; secrets and webhook bodies are never logged."""
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("apscheduler", "alembic.runtime.plugins"):  # a line per tick / per plugin
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The Slawatch web app. Raises RulesError if the rules file is not valid."""
+    if not logging.getLogger().handlers:  # under gunicorn or `flask run`: nobody configured it
+        configure_logging()
     settings = load_settings(config)
     app = Flask(__name__)
     app.config.update(settings)
@@ -134,9 +143,7 @@ def _interrupt() -> None:
 @click.option("--log-level", default="INFO", show_default=True, help="DEBUG, INFO, WARNING or ERROR")
 def cli(log_level: str) -> None:
     """Slawatch: SLA clocks for Jira tickets, alerts and reports in Slack."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("apscheduler", "alembic.runtime.plugins"):  # a line per tick / per plugin
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure_logging(log_level)
 
 
 @cli.command()
@@ -234,6 +241,10 @@ def replay(rules_path: str, events_path: str, at: datetime) -> None:
         result = replay_file(loaded, events_path, at)
     except ReplayError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{events_path}: cannot read: {exc.strerror}")
+    except UnicodeDecodeError:
+        _fail(f"{events_path}: not UTF-8 text")
     click.echo(json.dumps(result, indent=2))
 
 

@@ -27,10 +27,10 @@ def recompute_ticket(session: Session, key: str, rules: Rules, now: datetime) ->
     events = load_events(session, key)
     state = evaluate(events, rules, now) if events else None
     if state is not None:
-        save_ticket_state(session, state, rules.version, now)
-    if any(event.kind is EventKind.DELETED for event in events):
+        save_ticket_state(session, state, rules.version, now)  # a deleted state keeps no clocks
+    elif any(event.kind is EventKind.DELETED and event.at <= now for event in events):
         mark_ticket_deleted(session, key, now)
-    elif state is None:
+    else:
         delete_ticket_clocks(session, key)
     return state
 

@@ -106,9 +106,14 @@ def test_healthz_is_503_when_the_database_is_unreachable(make_app, dialect, tmp_
         url = f"sqlite:///{tmp_path / 'missing' / 'dir' / 'slawatch.db'}"
     else:
         url = "postgresql+psycopg://postgres@127.0.0.1:1/unreachable"
-    response = make_app(url).test_client().get("/healthz")
+    client = make_app(url).test_client()
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json["database"]["ok"] is False and "unreachable" in response.json["database"]["error"]
+    webhook = client.post("/webhooks/jira", data=(FIXTURES / "issue_created.json").read_bytes())
+    assert webhook.status_code == 503 and webhook.json["error"] == "unavailable"
+    assert webhook.headers["Retry-After"] == "30"
+    assert client.get("/api/tickets/OPS-1").status_code == 503
 
 
 def test_healthz_is_503_when_the_scheduler_stops_ticking(make_app, db_url, clock):

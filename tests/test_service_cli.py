@@ -81,6 +81,12 @@ def test_replay_bad_rules(rules_path, events_file):
     assert result.exit_code == 1 and result.stderr.startswith(f"{rules_path}:26:32: ")
 
 
+def test_replay_missing_events_file(rules_path, tmp_path):
+    missing = tmp_path / "none.jsonl"
+    result = run("replay", "--rules", str(rules_path), "--events", str(missing))
+    assert result.exit_code == 1 and result.stderr.startswith(f"{missing}: cannot read")
+
+
 def test_replay_rejects_an_instant_without_zone(rules_path, events_file):
     result = run("replay", "--rules", str(rules_path), "--events", str(events_file), "--at", "2026-01-05T10:00")
     assert result.exit_code == 2 and "--at" in result.stderr

@@ -1,19 +1,15 @@
 """POST /webhooks/jira through the real Flask app and a real database: rows and ticket JSON."""
 from __future__ import annotations
 
-import json
 import random
 from datetime import datetime, timedelta, timezone
 
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import select
 
 from store.db import get_database
 from store.models import ClockRow, Delivery, Event, Ticket
 from tests import jira_payloads as jp
-from tests.conftest import WEBHOOK_SECRET, row_counts, sign, table_rows
+from tests.conftest import row_counts, table_rows
 from tests.jira_payloads import AGENT, ANIL, BIRGIT, CHEN, CUSTOMER, FIXTURES, JOHN, LEAD, JiraTicket
 
 UTC = timezone.utc
@@ -92,12 +88,15 @@ def test_cloud_ticket_lifecycle_rows_and_json(app, client, clock, post_jira):
     assert shown["clocks"][2]["elapsed_seconds"] == 1800
     assert (shown["status"], shown["assignee"], shown["vendor"]) == ("Reopened", "Chen Wei", "acme")
 
-    step(clock, post_jira, at(12), ticket.deleted(at(12), actor=LEAD), "d7")
+
+def test_deleted_ticket_loses_its_clocks_and_keeps_its_events(app, client, clock, post_jira):
+    ticket = JiraTicket("OPS-5", at(9))
+    step(clock, post_jira, at(9), ticket.created(), "d1")
+    step(clock, post_jira, at(9, 20), ticket.commented(at(9, 20), AGENT), "d2")
+    step(clock, post_jira, at(12), ticket.deleted(at(12), actor=LEAD), "d3")
     assert clock_rows(app, "OPS-5") == {}
     assert ticket_row(app, "OPS-5").deleted is True
-    assert sorted(event_kinds(app, "OPS-5")) == sorted([
-        "created", "assignee_changed", "commented", "status_changed", "resolved", "status_changed",
-        "reopened", "status_changed", "deleted"])
+    assert event_kinds(app, "OPS-5") == ["created", "commented", "deleted"]
     shown = client.get("/api/tickets/OPS-5").json
     assert shown["deleted"] is True and shown["clocks"] == []
 
@@ -131,7 +130,7 @@ def test_reporter_comment_is_not_a_first_response(app, clock, post_jira):
 
 def test_the_recorded_fixture_story(app, client, clock, post_jira):
     """Every recorded fixture file posted byte for byte, in the order Jira sent them."""
-    clock.now = at(12, day=9)
+    clock.now = at(12, day=10)  # after the last event (OPS-1 deleted on the 9th, 16:00 UTC)
     statuses = {}
     for name in jp.story():
         response = post_jira((FIXTURES / f"{name}.json").read_bytes(), delivery=f"story-{name}")
@@ -165,52 +164,6 @@ def test_delivery_without_identifier_is_deduplicated_by_content(app, post_jira):
     with get_database(app).reading() as session:
         (delivery,) = session.scalars(select(Delivery))
     assert delivery.delivery_id.startswith("sha256:") and delivery.event_count == 1
-
-
-def test_ignored_event_type_stores_nothing(app, post_jira):
-    before = row_counts(app)
-    response = post_jira(jp.load_fixture("worklog_created"), delivery="w1")
-    assert (response.status_code, response.json) == (200, {"status": "ignored"})
-    assert row_counts(app) == before
-
-
-def test_signed_delivery_is_accepted(make_app, db_url, post_jira):
-    app = make_app(db_url, JIRA_WEBHOOK_SECRET=WEBHOOK_SECRET)
-    response = post_jira(jp.created("OPS-9", at(9)), secret=WEBHOOK_SECRET, using=app.test_client())
-    assert response.status_code == 200 and response.json["events"] == 1
-
-
-CREATED = (FIXTURES / "issue_created.json").read_bytes()
-NO_ISSUE = json.dumps({"timestamp": 1767600000000, "webhookEvent": "jira:issue_created"}).encode()
-REJECTIONS = {
-    # name: (body, signature header or None for "sign it correctly", status)
-    "forged signature": (CREATED, sign(CREATED, "not-our-secret"), 401),
-    "missing signature": (CREATED, "", 401),
-    "truncated body": (CREATED[: len(CREATED) // 2], None, 400),
-    "JSON array": (b'[{"webhookEvent": "jira:issue_created"}]', None, 400),
-    "5 MiB body": (b" " * (5 * 1024 * 1024), None, 413),
-    "no issue": (NO_ISSUE, None, 400),
-    "not UTF-8": (b'{"webhookEvent": "jira:issue_created", "x": "\xff\xfe"}', None, 400),
-    "not JSON": (b"webhookEvent=jira:issue_created", None, 400),
-    "empty body": (b"", None, 400),
-    "deeply nested": (b"[" * 100_000 + b"]" * 100_000, None, 400),
-}
-
-
-@pytest.mark.parametrize("name", REJECTIONS)
-def test_rejected_requests_leave_every_table_unchanged(make_app, db_url, post_jira, name):
-    body, signature, status = REJECTIONS[name]
-    app = make_app(db_url, JIRA_WEBHOOK_SECRET=WEBHOOK_SECRET)
-    client = app.test_client()
-    assert post_jira(jp.created("OPS-2", at(9)), secret=WEBHOOK_SECRET, using=client).status_code == 200
-    before = row_counts(app)
-    headers = {"X-Hub-Signature": sign(body) if signature is None else signature}
-    if not headers["X-Hub-Signature"]:
-        del headers["X-Hub-Signature"]
-    response = post_jira(body, delivery=f"bad-{name}", headers=headers, using=client)
-    assert response.status_code == status
-    assert response.is_json and response.json["error"] and response.json["reason"]
-    assert row_counts(app) == before
 
 
 def lifecycle(ticket: JiraTicket, start: datetime, rng: random.Random) -> list[dict]:
@@ -253,60 +206,3 @@ def test_duplicate_and_shuffled_deliveries_give_the_in_order_state(make_app, mak
         assert table_rows(shuffled, table) == table_rows(in_order, table), table
     assert row_counts(in_order)["deliveries"] == 1000 and row_counts(in_order)["events"] == 1200
     assert row_counts(shuffled)["deliveries"] == 1500
-
-
-# ---------------------------------------------------------------- no input gives a 5xx
-
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
-    max_leaves=8,
-)
-FIXTURE_NAMES = sorted(p.stem for p in FIXTURES.glob("*.json"))
-
-
-def paths(value, prefix=()):
-    yield prefix
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from paths(child, prefix + (key,))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from paths(child, prefix + (index,))
-
-
-def replaced(value, path, new):
-    if not path:
-        return new
-    copy = dict(value) if isinstance(value, dict) else list(value)
-    copy[path[0]] = replaced(value[path[0]], path[1:], new)
-    return copy
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_mutated_payloads_never_give_a_server_error(app, post_jira, data):
-    payload = jp.load_fixture(data.draw(st.sampled_from(FIXTURE_NAMES)))
-    for _ in range(data.draw(st.integers(1, 3))):
-        path = data.draw(st.sampled_from(list(paths(payload))))
-        payload = replaced(payload, path, data.draw(JSON))
-    response = post_jira(payload)
-    assert response.status_code in (200, 400), response.json
-    assert response.is_json
-
-
-@pytest.mark.parametrize("field", ["key", "summary", "status"])
-def test_nul_characters_are_dropped(app, client, clock, post_jira, field):
-    """PostgreSQL cannot store NUL in text, so it is dropped everywhere, on both databases."""
-    payload = jp.created("OPS-10", at(9))
-    if field == "key":
-        payload["issue"]["key"] = "OPS-\u000010"
-    elif field == "summary":
-        payload["issue"]["fields"]["summary"] = "VPN\u0000down"
-    else:
-        payload["issue"]["fields"]["status"]["name"] = "To\u0000Do"
-    response = post_jira(payload, delivery=f"nul-{field}")
-    assert response.status_code == 200, response.json
-    row = ticket_row(app, "OPS-10")
-    expected = {"key": ("Task OPS-10", "To Do"), "summary": ("VPNdown", "To Do"), "status": ("Task OPS-10", "ToDo")}
-    assert (row.summary, row.status) == expected[field]

@@ -1,11 +1,15 @@
 """The HTTP face of Slawatch: webhooks in, the read API, health and metrics."""
 from __future__ import annotations
 
-from flask import jsonify, request
+import logging
+
+from flask import jsonify
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from web import api, health, metrics, webhooks
-from web import context
+from web import api, context, health, metrics, webhooks
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app) -> None:
@@ -14,6 +18,7 @@ def init_app(app) -> None:
         app.register_blueprint(blueprint)
     app.before_request(_check_rules)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
 
 
 def _check_rules() -> None:
@@ -28,3 +33,11 @@ def _http_error(exc: HTTPException):
     """Errors as JSON, like every other answer of this service."""
     name = (exc.name or "error").lower().replace(" ", "_")
     return jsonify(error=name, reason=exc.description), exc.code or 500
+
+
+def _database_unavailable(exc: OperationalError):
+    """The database is down or locked for too long: ask the sender to come back (Jira retries)."""
+    log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+    response = jsonify(error="unavailable", reason="the database is unavailable; retry later")
+    response.headers["Retry-After"] = "30"
+    return response, 503
