@@ -280,9 +280,12 @@ def bench(tmp: Path, args: argparse.Namespace) -> int:
     print(f"{len(bodies):,} bodies (mean {sum(map(len, bodies)) // len(bodies):,} bytes) "
           f"written in {time.monotonic() - began:.1f} s")
     db_path = tmp / "bench.db"
-    env = {**os.environ, "SLAWATCH_DATABASE_URL": f"sqlite:///{db_path}", "SLAWATCH_RULES": str(REPO / "rules.yaml")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLAWATCH_", "JIRA_", "SLACK_"))}
+    env.update(SLAWATCH_DATABASE_URL=f"sqlite:///{db_path}", SLAWATCH_RULES=str(REPO / "rules.yaml"))
     slawatch = Path(sys.executable).with_name("slawatch")
-    subprocess.run([str(slawatch), "db", "upgrade"], cwd=REPO, env=env, check=True, capture_output=True)
+    upgrade = subprocess.run([str(slawatch), "db", "upgrade"], cwd=REPO, env=env, capture_output=True, text=True)
+    if upgrade.returncode:
+        sys.exit(f"slawatch db upgrade failed:\n{upgrade.stdout}{upgrade.stderr}")
     with gunicorn("bare_app:app", env, tmp / "bare.log", ("--pythonpath", "bench")) as url:
         bare = measure("bare Flask 204", url, files, args)
     with gunicorn("app:create_app()", env, tmp / "full.log") as url:
