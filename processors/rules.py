@@ -125,6 +125,42 @@ class Vendor:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    """`alerts:` where warnings and breaches go and how they escalate."""
+
+    channel: str | None = None  # for tickets whose vendor has no channel (or no vendor)
+    escalation_channel: str | None = None  # an unacknowledged breach is re-posted here
+    escalate_after: timedelta | None = None  # wall-clock time after the breach; None: never
+    digest_over: int = 5  # more alerts than this for one channel in one tick: one digest
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    """`reports.weekly:` the weekly summary, posted at `day` `time` in `timezone`."""
+
+    channel: str | None = None  # None: not posted (still available from `slawatch report`)
+    day: int = 0  # 0 = Monday
+    time: tuple[int, int] = (9, 0)  # hour, minute
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class QuarterlyReport:
+    """`reports.quarterly:` the provider scorecards, posted on the first `day` of each quarter."""
+
+    channel: str | None = None
+    day: int = 0  # weekday of the first such day in the quarter's first week; 0 = Monday
+    time: tuple[int, int] = (9, 0)
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    weekly: WeeklyReport = WeeklyReport()
+    quarterly: QuarterlyReport = QuarterlyReport()
+
+
+@dataclass(frozen=True)
 class Rules:
     version: str  # sha256 hex digest of the file's bytes
     path: str
@@ -135,6 +171,8 @@ class Rules:
     policies: tuple[Policy, ...]
     targets: Mapping[str, float]  # e.g. {"first_response": 0.85, ...} as fractions
     done_statuses: frozenset[str] = frozenset({"done", "closed", "resolved"})  # casefolded; used when a payload has no statusCategory
+    alerts: AlertsConfig = AlertsConfig()
+    reports: ReportsConfig = ReportsConfig()
 
     def select_policy(self, facts: Mapping[str, Any]) -> Policy | None:
         return next((p for p in self.policies if p.match.all_of(facts)), None)
