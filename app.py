@@ -248,6 +248,109 @@ def replay(rules_path: str, events_path: str, at: datetime) -> None:
     click.echo(json.dumps(result, indent=2))
 
 
+@cli.group()
+def report() -> None:
+    """Weekly summaries and quarterly provider scorecards from the stored history."""
+
+
+def _report_options(command: Callable) -> Callable:
+    options = [
+        click.option("--end", type=click.DateTime(["%Y-%m-%d"]),
+                     help="a day in the period (default: the last complete one), in the "
+                          "reports.weekly.timezone of the rules"),
+        click.option("--vendor", help="one vendor id of the rules"),
+        click.option("--format", "fmt", type=click.Choice(["text", "csv", "html"]), default="text",
+                     show_default=True),
+        click.option("--out", type=click.Path(dir_okay=False, writable=True), help="write to this file"),
+        click.option("--post", is_flag=True, help="put it in the outbox for Slack instead of printing"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@report.command("weekly")
+@_report_options
+def report_weekly(**options: Any) -> None:
+    """The weekly SLA summary, per vendor and overall."""
+    _report("weekly", **options)
+
+
+@report.command("quarterly")
+@_report_options
+def report_quarterly(**options: Any) -> None:
+    """The quarterly provider scorecards (the formal quarterly evaluation)."""
+    _report("quarterly", **options)
+
+
+def _report(kind: str, end: datetime | None, vendor: str | None, fmt: str, out: str | None,
+            post: bool) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from processors.periods import report_period
+    from store.history import build_report
+
+    settings = _settings()
+    try:
+        loaded = store.rulebook.read_rules(settings["SLAWATCH_RULES"])
+    except RulesError as exc:
+        _fail(str(exc))
+    if vendor is not None and vendor not in {v.id for v in loaded.vendors}:
+        _fail(f"unknown vendor '{vendor}'; the rules have: {', '.join(v.id for v in loaded.vendors) or 'none'}")
+    now = settings["SLAWATCH_CLOCK"]()
+    period = report_period(kind, now, loaded.reports.weekly.timezone, end.date() if end else None)
+    database = store.db.Database(settings["SLAWATCH_DATABASE_URL"])
+    try:
+        with database.reading() as session:
+            built = build_report(session, loaded, kind, period, now, settings["JIRA_URL"], vendor)
+        if post:
+            return _post_report(database, loaded, kind, built, now)
+    except SQLAlchemyError as exc:
+        _fail(f"cannot read the history from {database.display_url()}: {exc.orig or exc}")
+    finally:
+        database.dispose()
+    _write(_render_report(kind, built, fmt), out)
+
+
+def _render_report(kind: str, built: Any, fmt: str) -> str:
+    from processors import report_render as render
+
+    if fmt == "html":
+        from processors import charts
+
+        if kind == "weekly":
+            return render.weekly_html(built, charts.weekly_chart(built))
+        return render.quarterly_html(built, charts.scorecard_charts(built))
+    return getattr(render, f"{kind}_{fmt}")(built)
+
+
+def _post_report(database: store.db.Database, loaded: Any, kind: str, built: Any, now: datetime) -> None:
+    from connectors.slack_reports import scorecard_message, weekly_message
+    from processors import charts
+    from store.history import OutboxUnavailable, enqueue_report
+
+    channel = getattr(loaded.reports, kind).channel
+    if channel is None:
+        _fail(f"posting needs reports.{kind}.channel in {loaded.path}")
+    text, blocks = weekly_message(built) if kind == "weekly" else scorecard_message(built)
+    chart = charts.weekly_chart(built) if kind == "weekly" else None
+    try:
+        database.write(lambda session: enqueue_report(session, kind, built.period, channel, text,
+                                                      blocks, chart, now))
+    except OutboxUnavailable as exc:
+        _fail(str(exc))
+    click.echo(f"{kind} report {built.period.label} queued for {channel}")
+
+
+def _write(rendered: str, out: str | None) -> None:
+    if out is None:
+        click.echo(rendered, nl=not rendered.endswith("\n"))
+        return
+    with open(out, "w", encoding="utf-8", newline="") as handle:
+        handle.write(rendered)
+    click.echo(f"wrote {out}", err=True)
+
+
 def main() -> None:
     cli(prog_name="slawatch")
 

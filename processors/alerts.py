@@ -9,12 +9,36 @@ Every Alert has a unique `key` — (ticket, metric, cycle, level) — which the 
 UNIQUE constraint, so planning the same alert twice (two schedulers, a replayed tick, a webhook
 recompute) never produces a second message. Follow-ups (acknowledged, resolved after breach)
 name the key of the message they reply to in `thread_key`, and go in that message's thread.
+
+    plan = plan(clocks, rules, now, jira_url=None) -> Plan(alerts, unroutable)
+    alert = acknowledged_alert(clock, rules, by, at, jira_url=None) -> Alert | None
+
+`plan_alerts` is `plan(...).alerts`; `plan` also names the keys of the alerts that no channel
+could be found for (`Plan.unroutable`), for the caller to count and log.
+
+What the state of a clock calls for at `now` (the planner returns all of it on every tick; the
+outbox drops what it already holds):
+- "warning" (level warn-50, warn-80, ...): each warning instant reached (<= now), while the clock
+  is neither breached nor stopped. Top-level message.
+- "breach": once the clock breached (<= now), also when it stopped later (a late answer is still
+  a breach). Top-level message; the vendor's managers are mentioned.
+- "escalation": when `alerts.escalation_channel` and `alerts.escalate_after` are set, the breach
+  happened `escalate_after` ago or more, and nobody acknowledged it or resolved the ticket by then.
+  Top-level message in the escalation channel; the managers are mentioned.
+- "resolved_late": the clock stopped after breaching. A reply in the breach's thread.
+A clock counts as breached at `breached_at`, or — for a running clock read from a row computed
+before its due time — at `due_at` once that has passed (nothing changed since the row was
+computed, or it would have been recomputed, so the target was reached at due_at).
+
+Routing: the vendor's channel (rules.vendors by id), else `alerts.channel`; neither: unroutable.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Iterable, Literal
+
+from processors.rules import Rules, Vendor
 
 AlertKind = Literal["warning", "breach", "escalation", "resolved_late", "acknowledged"]
 
@@ -62,3 +86,142 @@ class Alert:
     vendor_name: str | None
     timezone: str  # the calendar's IANA zone, for showing due times
     link: str | None  # JIRA_URL/browse/KEY when JIRA_URL is set
+
+
+@dataclass(frozen=True)
+class Plan:
+    alerts: tuple[Alert, ...]  # in clock order; per clock in time order
+    unroutable: tuple[str, ...]  # keys of alerts due that have no channel (no vendor channel, no alerts.channel)
+
+
+def plan_alerts(clocks: Iterable[ClockView], rules: Rules, now: datetime,
+                jira_url: str | None = None) -> list[Alert]:
+    """Every alert the clocks call for at `now` (see the module docstring)."""
+    return list(plan(clocks, rules, now, jira_url).alerts)
+
+
+def plan(clocks: Iterable[ClockView], rules: Rules, now: datetime,
+         jira_url: str | None = None) -> Plan:
+    """`plan_alerts`, plus the keys of the alerts that could not be routed to any channel."""
+    alerts: list[Alert] = []
+    unroutable: list[str] = []
+    for clock in clocks:
+        for alert in _clock_alerts(clock, rules, now, jira_url):
+            if alert.channel:
+                alerts.append(alert)
+            else:
+                unroutable.append(alert.key)
+    return Plan(tuple(alerts), tuple(unroutable))
+
+
+def acknowledged_alert(clock: ClockView, rules: Rules, by: str, at: datetime,
+                       jira_url: str | None = None) -> Alert | None:
+    """The reply in the breach's thread saying `by` acknowledged it at `at` (the alert's clock
+    carries acknowledged_by/acknowledged_at); None when the clock's alerts have no channel."""
+    clock = replace(clock, acknowledged_by=by, acknowledged_at=at)
+    vendor = _vendor(clock, rules)
+    alert = _alert(clock, rules, jira_url, "acknowledged", "ack", at,
+                   channel=_channel(vendor, rules), thread_key=_key(clock, "breach"))
+    return alert if alert.channel else None
+
+
+def group_for_digest(alerts: Iterable[Alert], digest_over: int) -> list[list[Alert]]:
+    """One list per Slack message. A channel with more than `digest_over` top-level alerts gets
+    them all in one digest (placed where its first one was); otherwise one message per alert.
+    Thread replies are never folded into a digest. Give it the alerts that are new in this tick."""
+    alerts = list(alerts)
+    top_level: dict[str, int] = {}
+    for alert in alerts:
+        if alert.thread_key is None:
+            top_level[alert.channel] = top_level.get(alert.channel, 0) + 1
+    groups: list[list[Alert]] = []
+    digests: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        if alert.thread_key is not None or top_level[alert.channel] <= digest_over:
+            groups.append([alert])
+        elif alert.channel in digests:
+            digests[alert.channel].append(alert)
+        else:
+            digests[alert.channel] = [alert]
+            groups.append(digests[alert.channel])
+    return groups
+
+
+# ---- one clock -----------------------------------------------------------------------------
+
+def _clock_alerts(clock: ClockView, rules: Rules, now: datetime,
+                  jira_url: str | None) -> list[Alert]:
+    """The clock's alerts in time order; channel "" where it has none."""
+    vendor = _vendor(clock, rules)
+    channel = _channel(vendor, rules)
+    managers = vendor.managers if vendor else ()
+    breached_at = _breached_at(clock, now)
+    out: list[Alert] = []
+    if breached_at is None and clock.state != "stopped":
+        for fraction, reached_at in clock.warnings:
+            if reached_at is not None and reached_at <= now:
+                out.append(_alert(clock, rules, jira_url, "warning",
+                                  f"warn-{round(fraction * 100)}", reached_at, channel=channel))
+    if breached_at is None:
+        return out
+    out.append(_alert(clock, rules, jira_url, "breach", "breach", breached_at, channel=channel,
+                      mentions=managers))
+    escalate_at = _escalation_at(clock, rules, breached_at, now)
+    if escalate_at is not None:
+        out.append(_alert(clock, rules, jira_url, "escalation", "escalation", escalate_at,
+                          channel=rules.alerts.escalation_channel or "", mentions=managers))
+    if clock.state == "stopped" and clock.stopped_at is not None:
+        out.append(_alert(clock, rules, jira_url, "resolved_late", "resolved-late",
+                          clock.stopped_at, channel=channel, thread_key=_key(clock, "breach")))
+    return out
+
+
+def _breached_at(clock: ClockView, now: datetime) -> datetime | None:
+    if clock.breached_at is not None:
+        return clock.breached_at if clock.breached_at <= now else None
+    if clock.state == "running" and clock.due_at is not None and clock.due_at <= now:
+        return clock.due_at
+    return None
+
+
+def _escalation_at(clock: ClockView, rules: Rules, breached_at: datetime,
+                   now: datetime) -> datetime | None:
+    """When the breach is escalated, if it is by `now`: not acknowledged, nor resolved, by then."""
+    after, channel = rules.alerts.escalate_after, rules.alerts.escalation_channel
+    if after is None or not channel:
+        return None
+    escalate_at = breached_at + after
+    if escalate_at > now:
+        return None
+    if clock.acknowledged_at is not None and clock.acknowledged_at <= escalate_at:
+        return None
+    if clock.stopped_at is not None and clock.stopped_at <= escalate_at:
+        return None
+    return escalate_at
+
+
+def _vendor(clock: ClockView, rules: Rules) -> Vendor | None:
+    return next((v for v in rules.vendors if v.id == clock.vendor), None)
+
+
+def _channel(vendor: Vendor | None, rules: Rules) -> str:
+    return (vendor.channel if vendor else None) or rules.alerts.channel or ""
+
+
+def _key(clock: ClockView, level: str) -> str:
+    return f"alert:{clock.ticket}:{clock.metric}:{clock.cycle}:{level}"
+
+
+def _alert(clock: ClockView, rules: Rules, jira_url: str | None, kind: AlertKind, level: str,
+           at: datetime, *, channel: str, mentions: tuple[str, ...] = (),
+           thread_key: str | None = None) -> Alert:
+    vendor = _vendor(clock, rules)
+    spec = rules.calendar_specs.get(clock.calendar)
+    return Alert(
+        key=_key(clock, level), kind=kind, level=level, channel=channel, ticket=clock.ticket,
+        metric=clock.metric, cycle=clock.cycle, at=at, mentions=tuple(mentions),
+        thread_key=thread_key, clock=clock,
+        vendor_name=vendor.name if vendor else clock.vendor,
+        timezone=spec.timezone if spec else "UTC",
+        link=f"{jira_url.rstrip('/')}/browse/{clock.ticket}" if jira_url else None,
+    )

@@ -10,8 +10,8 @@ INTERFACE CONTRACT (other modules rely on these names):
     parse_duration("1h30m") -> timedelta; format_duration(timedelta) -> "1h30m"
 
 The format is documented in docs/rules.md. YAML reading with positions and the `calendars`
-section live in processors/rules_schema.py; this module holds the typed rules and the other
-sections.
+section live in processors/rules_schema.py; the `alerts` and `reports` sections in
+processors/rules_sections.py; this module holds the typed rules and the other sections.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ METRICS = ("first_response", "resolution")
 RULES_VERSION = 1  # the `version:` of rules.yaml this code reads
 DEFAULT_TARGETS = {"first_response": 0.85, "resolution": 0.95, "csat": 0.90, "communication": 0.80}
 DEFAULT_DONE_STATUSES = ("Done", "Closed", "Resolved")
-TOP_KEYS = ("version", "calendars", "vendors", "policies", "targets", "jira")
+TOP_KEYS = ("version", "calendars", "vendors", "policies", "targets", "jira", "alerts", "reports")
 POLICY_KEYS = ("name", "match", "calendar", "pause_statuses", "metrics")
 POLICY_MATCH_KEYS = ("projects", "issuetypes", "priorities", "labels", "components", "assignees")
 VENDOR_KEYS = ("name", "match", "channel", "managers")
@@ -268,6 +268,7 @@ def summary(rules: Rules) -> str:
 
 
 def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
+    from processors import rules_sections  # it builds on this module's types, so imported here
     if top is None:
         ck.report((), "the file is empty; it should start with 'version: 1'")
         return None
@@ -293,6 +294,8 @@ def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
         "policies": _policies(ck, top.get("policies"), names) if "policies" in top else (),
         "targets": _targets(ck, top.get("targets")),
         "done_statuses": _done_statuses(ck, top.get("jira")),
+        "alerts": rules_sections.alerts(ck, top.get("alerts")),
+        "reports": rules_sections.reports(ck, top.get("reports")),
     }
 
 
@@ -333,17 +336,25 @@ def _vendor(ck: Checker, path: Path, vid: str, value: Any) -> Vendor | None:
         ck.report((*path, "match"), f"the match of {what} is empty; give at least one of "
                                     f"{', '.join(VENDOR_MATCH_KEYS)}", key=True)
     name = ck.text((*path, "name"), body["name"], f"the name of {what}") if "name" in body else vid
-    channel = None
-    if "channel" in body and body["channel"] is None:
-        ck.report((*path, "channel"), f"the channel of {what} is empty; put it in quotes, like "
-                                      f"channel: \"#acme-sla\" (an unquoted # starts a comment)")
-    elif "channel" in body:
-        channel = ck.text((*path, "channel"), body["channel"], f"the channel of {what}")
-        if channel is not None and not _CHANNEL.match(channel):
-            ck.report((*path, "channel"), f"bad Slack channel '{channel}': write it like "
-                                          f"\"#acme-sla\" or a channel id like C024BE91L")
+    channel = _channel(ck, (*path, "channel"), body["channel"], f"the channel of {what}") \
+        if "channel" in body else None
     managers = _managers(ck, (*path, "managers"), body["managers"], what) if "managers" in body else ()
     return Vendor(id=vid, name=name or vid, match=match or Match(), channel=channel, managers=managers)
+
+
+def _channel(ck: Checker, path: Path, value: Any, what: str,
+             example: str = "#acme-sla") -> str | None:
+    """A Slack channel ("#name" or an id like C024BE91L), or None (a problem reported)."""
+    if value is None:
+        ck.report(path, f"{what} is empty; put it in quotes, like {path[-1]}: \"{example}\" "
+                        f"(an unquoted # starts a comment)")
+        return None
+    channel = ck.text(path, value, what)
+    if channel is not None and not _CHANNEL.match(channel):
+        ck.report(path, f"bad Slack channel '{channel}': write it like \"{example}\" or a channel "
+                        f"id like C024BE91L")
+        return None
+    return channel
 
 
 def _managers(ck: Checker, path: Path, value: Any, what: str) -> tuple[str, ...]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -96,7 +98,11 @@ class ClockRow(Base):
     """One SLA clock of one ticket (metric, cycle), as computed at `computed_at`."""
 
     __tablename__ = "clocks"
-    __table_args__ = (UniqueConstraint("ticket", "metric", "cycle", name="uq_clocks_ticket_metric_cycle"),)
+    __table_args__ = (
+        UniqueConstraint("ticket", "metric", "cycle", name="uq_clocks_ticket_metric_cycle"),
+        Index("ix_clocks_vendor_metric", "vendor", "metric"),
+        Index("ix_clocks_breached_at", "breached_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     ticket: Mapped[str] = mapped_column(Text, ForeignKey("tickets.key"), index=True)
@@ -114,7 +120,9 @@ class ClockRow(Base):
     policy: Mapped[str] = mapped_column(Text)
     calendar: Mapped[str] = mapped_column(Text)
     rules_version: Mapped[str] = mapped_column(String(64), index=True)
-    computed_at: Mapped[datetime]
+    computed_at: Mapped[datetime] = mapped_column(index=True)
+    vendor: Mapped[str | None] = mapped_column(Text)  # attributed vendor (processors.sla.Clock.vendor)
+    warnings: Mapped[str | None] = mapped_column(Text)  # JSON [[fraction, instant or null], ...]
 
 
 class RuleVersion(Base):
@@ -137,3 +145,65 @@ class ServiceState(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """One Slack message to send, under a unique key (see store/outbox.py for the life cycle:
+    pending -> sending -> sent | failed, or digested: folded into a digest, never sent alone)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_key"),
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[str | None] = mapped_column(Text)  # JSON list of Block Kit blocks
+    thread_key: Mapped[str | None] = mapped_column(Text, index=True)
+    ticket: Mapped[str | None] = mapped_column(Text, index=True)
+    metric: Mapped[str | None] = mapped_column(String(32))
+    cycle: Mapped[int | None] = mapped_column(Integer)
+    level: Mapped[str | None] = mapped_column(String(32))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    filename: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    not_before: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    slack_channel: Mapped[str | None] = mapped_column(Text)
+    slack_ts: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Lease(Base):
+    """A named lease (the scheduler's leadership), held by one process until `expires_at`."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+
+
+class Acknowledgement(Base):
+    """A manager acknowledged (or excused, with a reason) the breach alert `alert_key`."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (Index("ix_acknowledgements_clock", "ticket", "metric", "cycle"),)
+
+    alert_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    ticket: Mapped[str] = mapped_column(Text)
+    metric: Mapped[str] = mapped_column(String(32))
+    cycle: Mapped[int] = mapped_column(Integer)
+    by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))  # ack | excuse
+    reason: Mapped[str | None] = mapped_column(Text)

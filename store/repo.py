@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from processors.events import Person, TicketEvent
+from processors.events import Person, TicketEvent, format_instant
 from processors.sla import Clock, TicketState
 from store.models import ClockRow, Delivery, Event, RuleVersion, ServiceState, Ticket
 
@@ -149,7 +149,8 @@ def _clock_values(key: str, clock: Clock, rules_version: str, now: datetime) -> 
         "started_at": clock.started_at, "stopped_at": clock.stopped_at, "due_at": clock.due_at,
         "breached_at": clock.breached_at, "next_warning_at": clock.next_warning_at,
         "policy": clock.policy, "calendar": clock.calendar, "rules_version": rules_version,
-        "computed_at": now,
+        "computed_at": now, "vendor": clock.vendor,
+        "warnings": json.dumps([[w.fraction, format_instant(w.at)] for w in clock.warnings]),
     }
 
 

@@ -1,0 +1,125 @@
+"""rules.yaml, the `alerts` and `reports` sections: where Slack messages go and when reports run.
+
+    config = alerts(ck, value)    # -> AlertsConfig (defaults for a missing or empty section)
+    config = reports(ck, value)   # -> ReportsConfig
+
+Both report their problems on the Checker, like every other section (processors/rules.py), and
+return the defaults for the parts that have problems: `parse_rules` raises anyway when there are
+problems. The typed objects are the dataclasses of processors/rules.py; the format is documented
+in docs/rules.md.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from processors import rules_schema as schema
+from processors.rules import (
+    AlertsConfig, QuarterlyReport, ReportsConfig, WeeklyReport, _channel, _duration,
+)
+from processors.rules_schema import Checker, Path
+
+ALERTS_KEYS = ("channel", "escalation_channel", "escalate_after", "digest_over")
+REPORTS_KEYS = ("weekly", "quarterly")
+SCHEDULE_KEYS = ("day", "time", "timezone", "channel")
+_DAY_WORDS = schema.WEEKDAYS + ("monday", "tuesday", "wednesday", "thursday", "friday",
+                                "saturday", "sunday")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def _scalar(ck: Checker, path: Path, value: Any) -> str | None:
+    """The source text of a single value, or None for a list, a mapping or nothing."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return ck.raw(path, value)
+
+
+# ---- alerts --------------------------------------------------------------------------------
+
+def alerts(ck: Checker, value: Any) -> AlertsConfig:
+    path: Path = ("alerts",)
+    body = (ck.mapping(path, value, "alerts") if value is not None else {}) or {}
+    ck.fields(path, body, ALERTS_KEYS, (), "alerts")
+    found: dict[str, Any] = {}
+    for key in ("channel", "escalation_channel"):
+        if key in body:
+            found[key] = _channel(ck, (*path, key), body[key], f"alerts.{key}", "#sla-alerts")
+    if "escalate_after" in body:
+        found["escalate_after"] = _duration(ck, (*path, "escalate_after"), body["escalate_after"])
+        if "escalation_channel" not in body:
+            ck.report((*path, "escalate_after"), "alerts.escalate_after needs "
+                      "alerts.escalation_channel, the channel unacknowledged breaches go to",
+                      key=True)
+    if "digest_over" in body:
+        found["digest_over"] = _digest_over(ck, (*path, "digest_over"), body["digest_over"])
+    return AlertsConfig(**{k: v for k, v in found.items() if v is not None})
+
+
+def _digest_over(ck: Checker, path: Path, value: Any) -> int | None:
+    raw = _scalar(ck, path, value)
+    if raw is not None and not isinstance(value, bool) and re.fullmatch(r"\d+", raw) \
+            and int(raw) >= 1:
+        return int(raw)
+    given = f" '{raw}'" if raw is not None else ""
+    ck.report(path, f"bad digest_over{given}: write a whole number of alerts, 1 or more, like 5")
+    return None
+
+
+# ---- reports -------------------------------------------------------------------------------
+
+def reports(ck: Checker, value: Any) -> ReportsConfig:
+    path: Path = ("reports",)
+    body = (ck.mapping(path, value, "reports") if value is not None else {}) or {}
+    ck.fields(path, body, REPORTS_KEYS, (), "reports")
+    return ReportsConfig(
+        weekly=_schedule(ck, (*path, "weekly"), body.get("weekly"), WeeklyReport),
+        quarterly=_schedule(ck, (*path, "quarterly"), body.get("quarterly"), QuarterlyReport),
+    )
+
+
+def _schedule(ck: Checker, path: Path, value: Any, kind: type) -> Any:
+    """A WeeklyReport or QuarterlyReport: {day, time, timezone, channel}, all optional."""
+    what = ".".join(str(p) for p in path)
+    body = (ck.mapping(path, value, what) if value is not None else {}) or {}
+    ck.fields(path, body, SCHEDULE_KEYS, (), what)
+    found: dict[str, Any] = {}
+    if "channel" in body:
+        found["channel"] = _channel(ck, (*path, "channel"), body["channel"], f"{what}.channel",
+                                    f"#sla-{path[-1]}")
+    if "day" in body:
+        found["day"] = _day(ck, (*path, "day"), body["day"], what)
+    if "time" in body:
+        found["time"] = _time(ck, (*path, "time"), body["time"], what)
+    if "timezone" in body:
+        zone = ck.text((*path, "timezone"), body["timezone"], f"the timezone of {what}")
+        if zone is not None and (message := schema.check_zone(zone)):
+            ck.report((*path, "timezone"), message)
+            zone = None
+        found["timezone"] = zone
+    return kind(**{k: v for k, v in found.items() if v is not None})
+
+
+def _day(ck: Checker, path: Path, value: Any, what: str) -> int | None:
+    raw = _scalar(ck, path, value)
+    days = schema.weekdays_of(raw) if raw else "no day"
+    if isinstance(days, list) and len(days) == 1:
+        return days[0]
+    if isinstance(days, list):
+        ck.report(path, f"the day of {what} must be one weekday like mon, not '{raw}'")
+        return None
+    close = schema.suggestion(raw, _DAY_WORDS) if raw else None
+    hint = f"did you mean '{close}'? Use" if close else "use"
+    given = f"unknown weekday '{raw}'" if raw else "no weekday"
+    ck.report(path, f"{given} for the day of {what}; {hint} mon, tue, wed, thu, fri, sat or sun")
+    return None
+
+
+def _time(ck: Checker, path: Path, value: Any, what: str) -> tuple[int, int] | None:
+    raw = _scalar(ck, path, value)
+    found = _TIME.match(raw) if raw else None
+    if found and int(found.group(1)) <= 23 and int(found.group(2)) <= 59:
+        return int(found.group(1)), int(found.group(2))
+    given = f" '{raw}'" if raw else ""
+    ck.report(path, f"bad time{given} for {what}: write it as \"HH:MM\" from 00:00 to 23:59, "
+                    f"like \"09:00\"")
+    return None

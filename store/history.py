@@ -1,0 +1,127 @@
+"""The stored history the reports are computed from (SQLAlchemy Core, read-only).
+
+    summary = weekly_summary(connection, rules, period, now, jira_url=..., vendor=None)
+    cards = quarterly_scorecards(connection, rules, period, now, vendor=None)
+    report = build_report(connection, rules, "weekly" | "quarterly", period, now, ...)
+    enqueue_report(...)  # INTEGRATION POINT: raises OutboxUnavailable until the outbox exists
+
+Loads the clocks that may count in the periods a report looks at, the tickets opened in them
+and (when issue 5 lands) the survey answers, and hands them to the pure `processors.reports`.
+
+The clock cache is recomputed on every event, so an open clock's row is exact as of its
+`computed_at`; from there to `now` a running clock only runs on. `now` therefore completes it:
+a running clock whose due time has passed breached at its due time, and its elapsed time is
+extended on its calendar up to `now`.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Mapping, Sequence
+
+from sqlalchemy import Connection, or_, select
+from sqlalchemy.orm import Session
+
+from processors import reports
+from processors.calendar import Calendar
+from processors.periods import Period, months_of, previous, weeks_ending
+from processors.reports import ClockRecord, History, SurveyRecord, TicketRecord
+from processors.rules import Rules
+from store.models import ClockRow, Ticket
+
+CLOCKS, TICKETS = ClockRow.__table__, Ticket.__table__
+Executor = Session | Connection
+
+
+class OutboxUnavailable(RuntimeError):
+    """Posting a report needs the outbox, which is not built yet."""
+
+
+def _conn(executor: Executor) -> Connection:
+    return executor.connection() if isinstance(executor, Session) else executor
+
+
+def _record(row: Any, now: datetime, calendars: Mapping[str, Calendar]) -> ClockRecord:
+    breached_at, elapsed = row.breached_at, row.elapsed_seconds
+    if row.state == "running":
+        if breached_at is None and row.due_at is not None and row.due_at <= now:
+            breached_at = row.due_at
+        calendar = calendars.get(row.calendar)
+        if calendar is not None and now > row.computed_at:
+            elapsed += int(calendar.elapsed(row.computed_at, now).total_seconds())
+    return ClockRecord(ticket=row.ticket, metric=row.metric, cycle=row.cycle, vendor=row.vendor,
+                       target_seconds=row.target_seconds, elapsed_seconds=elapsed,
+                       stopped_at=row.stopped_at, breached_at=breached_at, summary=row.summary)
+
+
+def load_clock_records(executor: Executor, start: datetime, end: datetime, now: datetime,
+                       calendars: Mapping[str, Calendar]) -> list[ClockRecord]:
+    """Every clock that may end, or be an open breach, in [start, end): started before `end`
+    and not stopped before `start`."""
+    c = CLOCKS.c
+    query = (
+        select(c.ticket, c.metric, c.cycle, c.vendor, c.state, c.target_seconds, c.elapsed_seconds,
+               c.stopped_at, c.due_at, c.breached_at, c.calendar, c.computed_at, TICKETS.c.summary)
+        .join(TICKETS, TICKETS.c.key == c.ticket)
+        .where(TICKETS.c.deleted.is_(False), c.started_at < end,
+               or_(c.stopped_at.is_(None), c.stopped_at >= start))
+        .order_by(c.ticket, c.metric, c.cycle)
+    )
+    return [_record(row, now, calendars) for row in _conn(executor).execute(query)]
+
+
+def load_ticket_records(executor: Executor, start: datetime, end: datetime) -> list[TicketRecord]:
+    """The tickets created in [start, end), with their current vendor."""
+    t = TICKETS.c
+    query = (select(t.key, t.vendor, t.created_at)
+             .where(t.deleted.is_(False), t.created_at >= start, t.created_at < end).order_by(t.key))
+    return [TicketRecord(row.key, row.vendor, row.created_at) for row in _conn(executor).execute(query)]
+
+
+def load_survey_records(executor: Executor, start: datetime, end: datetime) -> list[SurveyRecord]:
+    """INTEGRATION POINT (issue 5, surveys): the survey answers given in [start, end).
+    There is no survey table yet, so there are none; the scorecards then leave satisfaction out."""
+    return []
+
+
+def _history(executor: Executor, rules: Rules, start: datetime, end: datetime, now: datetime) -> History:
+    return History(clocks=load_clock_records(executor, start, end, now, rules.calendars),
+                   tickets=load_ticket_records(executor, start, end),
+                   surveys=load_survey_records(executor, start, end))
+
+
+def vendor_names(rules: Rules) -> dict[str, str]:
+    return {vendor.id: vendor.name for vendor in rules.vendors}
+
+
+def weekly_summary(executor: Executor, rules: Rules, period: Period, now: datetime,
+                   jira_url: str | None = None, vendor: str | None = None,
+                   weeks: int = 12) -> reports.WeeklySummary:
+    """The weekly summary of `period` from the stored history, with its `weeks`-week trend."""
+    start = weeks_ending(period, max(weeks, 2))[0].start
+    history = _history(executor, rules, start, period.end, now)
+    return reports.weekly_summary(history, period, vendor_names(rules), rules.targets,
+                                  jira_url=jira_url, vendor=vendor, weeks=weeks)
+
+
+def quarterly_scorecards(executor: Executor, rules: Rules, period: Period, now: datetime,
+                         vendor: str | None = None) -> reports.QuarterlyScorecards:
+    """The provider scorecards of the quarter `period`, with the previous quarter for trends."""
+    start = months_of(previous(period))[0].start
+    history = _history(executor, rules, start, period.end, now)
+    return reports.quarterly_scorecards(history, period, vendor_names(rules), rules.targets, vendor=vendor)
+
+
+def build_report(executor: Executor, rules: Rules, kind: str, period: Period, now: datetime,
+                 jira_url: str | None = None, vendor: str | None = None) -> Any:
+    """`weekly_summary` or `quarterly_scorecards` by `kind` ("weekly" | "quarterly")."""
+    if kind == "weekly":
+        return weekly_summary(executor, rules, period, now, jira_url=jira_url, vendor=vendor)
+    return quarterly_scorecards(executor, rules, period, now, vendor=vendor)
+
+
+def enqueue_report(executor: Executor, kind: str, period: Period, channel: str, text: str,
+                   blocks: Sequence[dict[str, Any]], chart_png: bytes | None, now: datetime) -> None:
+    """INTEGRATION POINT (issue 4, outbox): put a report message in the outbox, keyed by
+    (kind, period label), with its chart to upload with `files_upload_v2`. Until the outbox
+    exists this raises OutboxUnavailable, which `slawatch report --post` shows as an error."""
+    raise OutboxUnavailable("posting needs the outbox (not available yet)")
