@@ -22,6 +22,7 @@ import scheduler
 import store.db
 import store.rulebook
 import web
+from connectors.slack import make_sender
 from processors.events import parse_instant
 from processors.rules import RulesError
 
@@ -97,6 +98,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     store.rulebook.init_app(app)
     app.extensions["slawatch.started_at"] = settings["SLAWATCH_CLOCK"]()
     web.init_app(app)
+    app.extensions["slawatch.slack_sender"] = make_sender(settings["SLACK_BOT_TOKEN"], settings["SLACK_API_URL"])
     scheduler.init_app(app)
     book, database = store.rulebook.get_rulebook(app), store.db.get_database(app)
     book.publish(database, app.extensions["slawatch.started_at"])
@@ -296,15 +298,16 @@ def _report(kind: str, end: datetime | None, vendor: str | None, fmt: str, out: 
     except RulesError as exc:
         _fail(str(exc))
     if vendor is not None and vendor not in {v.id for v in loaded.vendors}:
-        _fail(f"unknown vendor '{vendor}'; the rules have: {', '.join(v.id for v in loaded.vendors) or 'none'}")
+        known = ", ".join(v.id for v in loaded.vendors) or "none"
+        _fail(f"unknown vendor '{vendor}'; the rules have: {known}")
     now = settings["SLAWATCH_CLOCK"]()
     period = report_period(kind, now, loaded.reports.weekly.timezone, end.date() if end else None)
     database = store.db.Database(settings["SLAWATCH_DATABASE_URL"])
     try:
+        if post:
+            return _post_report(database, loaded, kind, period, now, settings["JIRA_URL"], vendor)
         with database.reading() as session:
             built = build_report(session, loaded, kind, period, now, settings["JIRA_URL"], vendor)
-        if post:
-            return _post_report(database, loaded, kind, built, now)
     except SQLAlchemyError as exc:
         _fail(f"cannot read the history from {database.display_url()}: {exc.orig or exc}")
     finally:
@@ -324,22 +327,15 @@ def _render_report(kind: str, built: Any, fmt: str) -> str:
     return getattr(render, f"{kind}_{fmt}")(built)
 
 
-def _post_report(database: store.db.Database, loaded: Any, kind: str, built: Any, now: datetime) -> None:
-    from connectors.slack_reports import scorecard_message, weekly_message
-    from processors import charts
-    from store.history import OutboxUnavailable, enqueue_report
+def _post_report(database: store.db.Database, loaded: Any, kind: str, period: Any, now: datetime,
+                 jira_url: str | None, vendor: str | None) -> None:
+    from scheduler.reports_job import post_report
 
-    channel = getattr(loaded.reports, kind).channel
-    if channel is None:
+    queued = post_report(database, loaded, kind, period, now, jira_url, vendor)
+    if not queued:
         _fail(f"posting needs reports.{kind}.channel in {loaded.path}")
-    text, blocks = weekly_message(built) if kind == "weekly" else scorecard_message(built)
-    chart = charts.weekly_chart(built) if kind == "weekly" else None
-    try:
-        database.write(lambda session: enqueue_report(session, kind, built.period, channel, text,
-                                                      blocks, chart, now))
-    except OutboxUnavailable as exc:
-        _fail(str(exc))
-    click.echo(f"{kind} report {built.period.label} queued for {channel}")
+    for channel, new in queued:
+        click.echo(f"{kind} report {period.label} {'queued for' if new else 'was already queued for'} {channel}")
 
 
 def _write(rendered: str, out: str | None) -> None:

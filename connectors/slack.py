@@ -153,6 +153,7 @@ class WebApiSender:
             token=token, base_url=base_url, timeout=timeout,  # type: ignore[arg-type]
             retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
         )
+        self.client = self._client  # the WebClient, for the outbox's keyed posts and look-ups
 
     def __repr__(self) -> str:  # never the token
         return f"WebApiSender(base_url={self.base_url!r})"

@@ -68,7 +68,8 @@ def _capped(head: list[Block], parts: list[list[Block]], tail: list[Block], name
         shown += 1
     blocks += tail
     if shown < len(parts):
-        blocks.append(context(f"Not shown here: {escape(', '.join(names[shown:]))}. {hint}"))
+        left = names[shown:]
+        blocks.append(context(f"{len(left)} more not shown here; {hint} They are: {escape(', '.join(left))}"))
     return blocks
 
 
@@ -102,8 +103,8 @@ def weekly_text(summary: WeeklySummary) -> str:
     """The fallback: one line with the overall verdicts."""
     overall = summary.overall
     verdicts = ", ".join(verdict(overall.metrics[m]) for m in METRICS)
-    return (f"Weekly SLA summary {summary.period.label} for {overall.name}: {verdicts}; "
-            f"{overall.open_breaches} open breaches")
+    return clip(f"Weekly SLA summary {summary.period.label} for {overall.name}: {verdicts}; "
+                f"open breaches: {overall.open_breaches}", MAX_SECTION)
 
 
 def weekly_message(summary: WeeklySummary) -> tuple[str, list[Block]]:
@@ -124,7 +125,8 @@ def weekly_message(summary: WeeklySummary) -> tuple[str, list[Block]]:
 
 def _card_section(cards: QuarterlyScorecards, card: Scorecard) -> Block:
     lines = [f"*{escape(card.name)}* · opened {card.opened} · resolved {card.resolved} · "
-             f"breaches {card.breaches}" + (f" ({card.excused} excused, not counted)" if card.excused else "")]
+             f"breaches {card.breaches}"
+             + (f" ({card.excused} excused, not counted)" if card.excused else "")]
     for m in METRICS:
         lines.append(metric_line(card.metrics[m], card.change_pp(m), cards.previous.label))
         lines.append("      by month: " + " · ".join(
@@ -138,7 +140,8 @@ def _card_section(cards: QuarterlyScorecards, card: Scorecard) -> Block:
 def scorecard_text(cards: QuarterlyScorecards) -> str:
     verdicts = "; ".join(f"{card.name}: " + ", ".join(verdict(card.metrics[m]) for m in METRICS)
                          for card in cards.cards)
-    return f"Quarterly provider scorecards {cards.period.label}: {verdicts or 'no vendors'}"
+    return clip(f"Quarterly provider scorecards {cards.period.label}: {verdicts or 'no vendors'}",
+                MAX_SECTION)
 
 
 def scorecard_message(cards: QuarterlyScorecards) -> tuple[str, list[Block]]:

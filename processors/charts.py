@@ -29,7 +29,7 @@ def _percent(value: float | None) -> float:
 
 def attainment_chart(points: Sequence[tuple[str, Mapping[str, float | None]]],
                      targets: Mapping[str, float], title: str) -> bytes:
-    figure = Figure(figsize=(8, 3.6), dpi=100)
+    figure = Figure(figsize=(8, 3.6), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     labels = [label for label, _ in points]
@@ -37,7 +37,7 @@ def attainment_chart(points: Sequence[tuple[str, Mapping[str, float | None]]],
     for metric, colour in COLOURS.items():
         name = LABELS[metric]
         axes.plot(x, [_percent(values.get(metric)) for _, values in points], marker="o",
-                  color=colour, label=name)
+                  color=colour, label=name, clip_on=False)
         if metric in targets:
             axes.axhline(targets[metric] * 100, color=colour, linestyle="--", linewidth=1,
                          label=f"{name} target {targets[metric]:.0%}")
@@ -46,8 +46,8 @@ def attainment_chart(points: Sequence[tuple[str, Mapping[str, float | None]]],
     axes.yaxis.set_major_formatter(PercentFormatter())
     axes.set_title(title, fontsize=10)
     axes.grid(axis="y", alpha=0.3)
-    axes.legend(fontsize=7, loc="lower left")
-    figure.tight_layout()
+    if points:
+        figure.legend(fontsize=7, loc="outside lower center", ncol=4)
     out = io.BytesIO()
     figure.savefig(out, format="png", metadata={"Software": None})
     return out.getvalue()
@@ -62,6 +62,8 @@ def weekly_chart(summary: WeeklySummary) -> bytes:
 
 def scorecard_charts(cards: QuarterlyScorecards) -> dict[str, bytes]:
     """Per vendor: attainment per month over this quarter and the previous one."""
-    return {card.vendor: attainment_chart([(month.label, values) for month, values in cards.monthly_trend[card.vendor]],
-                                          cards.targets, f"{card.name}: attainment per month")
-            for card in cards.cards}
+    charts = {}
+    for card in cards.cards:
+        points = [(month.label, values) for month, values in cards.monthly_trend[card.vendor]]
+        charts[card.vendor] = attainment_chart(points, cards.targets, f"{card.name}: attainment per month")
+    return charts

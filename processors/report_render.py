@@ -68,7 +68,8 @@ def breach_text(record: ClockRecord, names: Mapping[str | None, str], link: str 
 
 def metric_text(stats: MetricStats, change: float | None, before: float | None, since: str) -> str:
     judged = f"{stats.met} of {stats.counted} met" + (f", {stats.excused} excused" if stats.excused else "")
-    verdict = f"{mark(stats.above)} the {target_pct(stats.target)} target" if stats.above is not None else "nothing counted"
+    verdict = ("nothing counted" if stats.above is None
+               else f"{mark(stats.above)} the {target_pct(stats.target)} target")
     return (f"{METRIC_NAMES[stats.metric]}: {pct(stats.attainment)} ({judged}), {verdict}, "
             f"{pp(change)} from {since} ({pct(before)}); "
             f"median {dur(stats.median_seconds)}, p90 {dur(stats.p90_seconds)}")
@@ -103,7 +104,8 @@ def scorecard_text(cards: QuarterlyScorecards, card: Scorecard) -> list[str]:
              f"opened {card.opened}, resolved {card.resolved}, breaches {card.breaches}"
              + (f", excused {card.excused}" if card.excused else "")]
     for m in METRICS:
-        lines.append(metric_text(card.metrics[m], card.change_pp(m), card.previous.get(m), cards.previous.label))
+        lines.append(metric_text(card.metrics[m], card.change_pp(m), card.previous.get(m),
+                                 cards.previous.label))
         lines.append("  by month: " + ", ".join(f"{month.label} {pct(s.attainment)} ({s.met} of {s.counted})"
                                                 for month, s in zip(cards.months, card.monthly[m])))
     for s in card.satisfaction.values():
@@ -240,7 +242,8 @@ def weekly_html(summary: WeeklySummary, chart_png: bytes | None) -> str:
                    [row for s in sections for row in _week_rows(s)]),
             f'<p class="note">{PERCENTILES.capitalize()}; changes are percentage points.</p>']
     if chart_png:
-        body += ["<h2>Attainment, last 12 weeks</h2>", _img(chart_png, "attainment per week against the targets")]
+        body += [f"<h2>Attainment, last {len(summary.trend)} weeks</h2>",
+                 _img(chart_png, "attainment per week against the targets")]
     body.append("<h2>Worst breaches</h2>")
     worst = summary.overall.worst
     body.append(_table(["ticket", "metric", "over", "target", "vendor", "summary"],

@@ -1,21 +1,33 @@
 """The scheduler tick: what Slawatch does every SLAWATCH_TICK_SECONDS, outside any request.
 
 A tick runs its steps in order and then records itself in `service_state` (which /healthz
-reads). Steps for this release: look at the rules file (and store the version in force) and
-recompute clocks that an earlier rules version computed. The alerts issue adds "find due clocks
-and plan alerts" as one more entry in `steps`.
+reads). Steps: look at the rules file (and store the version in force); recompute clocks that an
+earlier rules version computed; take or renew the scheduler lease; if this process leads: plan
+the alerts that fell due (scheduler/planning.py) and run the report jobs whose time has come
+(scheduler/cron.py); in every process: dispatch the outbox (scheduler/dispatch.py).
+
+Leadership is a lease in the database (store/lease.py) of LEASE_TICKS ticks, renewed every tick:
+one process plans at a time, and when it dies another takes over once the lease expires.
+Dispatching needs no leader: claims make concurrent dispatchers take disjoint rows.
 """
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
-from datetime import datetime, timezone
+import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from processors.events import format_instant
+from scheduler import cron
+from scheduler.dispatch import Dispatcher
+from scheduler.planning import plan_tick
+from store import lease
 from store.db import Database
 from store.recompute import recompute_stale_clocks
 from store.repo import set_service_state
@@ -25,18 +37,34 @@ log = logging.getLogger(__name__)
 
 LAST_TICK_KEY = "scheduler.last_tick_at"
 LAST_ERROR_KEY = "scheduler.last_error"
+LEASE_NAME = "scheduler"
+LEASE_TICKS = 3
+
+
+def process_id() -> str:
+    """A name for this process in leases and claims: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 Step = Callable[[datetime], None]
 
 
 class Ticker:
     def __init__(self, db: Database, rulebook: RuleBook, tick_seconds: float,
-                 clock: Callable[[], datetime]):
+                 clock: Callable[[], datetime], sender=None, jira_url: str | None = None,
+                 worker_id: str | None = None):
         self.db, self.rulebook, self.clock = db, rulebook, clock
         self.tick_seconds = tick_seconds
+        self.jira_url = jira_url
+        self.worker_id = worker_id or process_id()
+        self.leading = False
+        self.dispatcher = Dispatcher(db, sender, self.worker_id) if sender is not None else None
         self.steps: list[tuple[str, Step]] = [
             ("rules", self.refresh_rules),
             ("recompute", self.recompute_stale),
+            ("lease", self.take_lease),
+            ("alerts", self.plan_alerts),
+            ("reports", self.run_reports),
+            ("dispatch", self.dispatch),
         ]
         self._run_lock = threading.Lock()
         self._reload_requested = threading.Event()
@@ -49,6 +77,23 @@ class Ticker:
 
     def recompute_stale(self, now: datetime) -> None:
         recompute_stale_clocks(self.db, self.rulebook.rules, now)
+
+    def take_lease(self, now: datetime) -> None:
+        self.leading = False  # stays False if the database cannot be reached
+        duration = timedelta(seconds=LEASE_TICKS * self.tick_seconds)
+        self.leading = lease.acquire(self.db, LEASE_NAME, self.worker_id, now, duration)
+
+    def plan_alerts(self, now: datetime) -> None:
+        if self.leading:
+            self.db.write(lambda session: plan_tick(session, self.rulebook.rules, now, self.jira_url))
+
+    def run_reports(self, now: datetime) -> None:
+        if self.leading:
+            cron.run_due_jobs(self.db, self.rulebook.rules, now)
+
+    def dispatch(self, now: datetime) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.run(now)
 
     def tick(self) -> list[str]:
         """Run every step once; returns the names of the steps that failed."""
@@ -101,3 +146,9 @@ class Ticker:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        if self.leading:
+            try:
+                lease.release(self.db, LEASE_NAME, self.worker_id)
+            except SQLAlchemyError as exc:
+                log.warning("could not release the scheduler lease: %s", type(exc).__name__)
+            self.leading = False

@@ -3,7 +3,7 @@
     summary = weekly_summary(connection, rules, period, now, jira_url=..., vendor=None)
     cards = quarterly_scorecards(connection, rules, period, now, vendor=None)
     report = build_report(connection, rules, "weekly" | "quarterly", period, now, ...)
-    enqueue_report(...)  # INTEGRATION POINT: raises OutboxUnavailable until the outbox exists
+    enqueue_report(session, "weekly", period, channel, text, blocks, chart_png, now)  # the outbox
 
 Loads the clocks that may count in the periods a report looks at, the tickets opened in them
 and (when issue 5 lands) the survey answers, and hands them to the pure `processors.reports`.
@@ -16,7 +16,7 @@ extended on its calendar up to `now`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy import Connection, or_, select
 from sqlalchemy.orm import Session
@@ -26,14 +26,11 @@ from processors.calendar import Calendar
 from processors.periods import Period, months_of, previous, weeks_ending
 from processors.reports import ClockRecord, History, SurveyRecord, TicketRecord
 from processors.rules import Rules
+from store import outbox
 from store.models import ClockRow, Ticket
 
 CLOCKS, TICKETS = ClockRow.__table__, Ticket.__table__
 Executor = Session | Connection
-
-
-class OutboxUnavailable(RuntimeError):
-    """Posting a report needs the outbox, which is not built yet."""
 
 
 def _conn(executor: Executor) -> Connection:
@@ -119,9 +116,27 @@ def build_report(executor: Executor, rules: Rules, kind: str, period: Period, no
     return quarterly_scorecards(executor, rules, period, now, vendor=vendor)
 
 
-def enqueue_report(executor: Executor, kind: str, period: Period, channel: str, text: str,
-                   blocks: Sequence[dict[str, Any]], chart_png: bytes | None, now: datetime) -> None:
-    """INTEGRATION POINT (issue 4, outbox): put a report message in the outbox, keyed by
-    (kind, period label), with its chart to upload with `files_upload_v2`. Until the outbox
-    exists this raises OutboxUnavailable, which `slawatch report --post` shows as an error."""
-    raise OutboxUnavailable("posting needs the outbox (not available yet)")
+def report_key(kind: str, period: Period, vendor: str | None = None) -> str:
+    """The outbox key of a report message: `report:{kind}:{period}[:{vendor}]`."""
+    return f"report:{kind}:{period.label}" + (f":{vendor}" if vendor else "")
+
+
+def enqueue_report(session: Session, kind: str, period: Period, channel: str, text: str,
+                   blocks: Sequence[dict[str, Any]], chart_png: bytes | None, now: datetime,
+                   vendor: str | None = None, enqueue: Callable[..., bool] | None = None) -> bool:
+    """Put a report message in the outbox under `report_key`, and its chart (if any) as a file
+    uploaded into the message's thread. False when this report was queued before (the key is
+    taken: a job run twice for one instant, or `--post` repeated), and then nothing is added.
+    `enqueue` is store.outbox.enqueue unless given."""
+    enqueue = enqueue or outbox.enqueue
+    key = report_key(kind, period, vendor)
+    message = outbox.Outgoing(key=key, kind="report", channel=channel, text=text, blocks=list(blocks))
+    if not enqueue(session, message, now):
+        return False
+    if chart_png:
+        title = f"SLA attainment per week to {period.label}"
+        enqueue(session, outbox.Outgoing(
+            key=f"{key}:chart", kind="file", channel=channel, text=title, thread_key=key,
+            attachment=chart_png, filename=f"slawatch-{key.split(':', 1)[1].replace(':', '-')}.png",
+            title=title), now)
+    return True

@@ -8,6 +8,8 @@
         ...
         fake_slack.messages("#acme-sla")   # what was posted there (updates applied)
         fake_slack.requests                # every call: .method, .body, .headers, .status
+        # conversations.history / .replies (GET) answer what was posted after `oldest`, with
+        # each message's `metadata` when include_all_metadata is set; conversations.list too.
 
 Answers have Slack's shapes: HTTP 200 with {"ok": false, "error": ...} for API errors, 429 with
 Retry-After, the bearer token checked (none: not_authed; not xoxb-: invalid_auth). Channel names
@@ -177,6 +179,16 @@ class _SlackHandler(BaseHTTPRequestHandler):
             record.status, record.answer = status, answer
         self._send(status, json.dumps(answer).encode(), "application/json; charset=utf-8", extra)
 
+    def do_GET(self) -> None:  # WebClient sends conversations.history/replies/list as GET
+        path, _, query = self.path.partition("?")
+        method = path.removeprefix("/api/").strip("/")
+        record = Recorded(method, dict(parse_qsl(query, keep_blank_values=True)), dict(self.headers.items()))
+        with self.slack._lock:
+            self.slack.requests.append(record)
+            status, answer, extra = _answer(self.slack, record)
+            record.status, record.answer = status, answer
+        self._send(status, json.dumps(answer).encode(), "application/json; charset=utf-8", extra)
+
     def _upload(self, raw: bytes, headers: dict[str, str]) -> None:
         file_id = self.path.rsplit("/", 1)[-1]
         record = Recorded("upload", {"_raw": raw, "file_id": file_id}, headers)
@@ -322,6 +334,52 @@ def _conversation_info(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
                                     "is_member": True, "is_archived": False}}
 
 
+def _shown(message: dict[str, Any], metadata: bool) -> dict[str, Any]:
+    shown = {"type": "message", "subtype": "bot_message", "bot_id": "BFAKE0001",
+             **{k: message[k] for k in ("text", "blocks", "thread_ts", "ts") if k in message}}
+    if metadata and message.get("metadata"):
+        shown["metadata"] = message["metadata"]
+    return shown
+
+
+def _flag(value: Any) -> bool:
+    return str(value).lower() in ("1", "true")
+
+
+def _read(fake: FakeSlack, body: dict[str, Any], thread_ts: str | None) -> dict[str, Any] | list:
+    """The messages of a channel (top level) or of a thread, after `oldest` (exclusive)."""
+    cid = body.get("channel", "")
+    if not CHANNEL_ID.match(cid):
+        return _error("channel_not_found")  # like Slack: these methods want a channel id
+    oldest = float(body.get("oldest") or 0)
+    found = [m for m in fake.posted if m["channel"] == cid and float(m["ts"]) > oldest and (
+        (m.get("thread_ts") in (None, m["ts"])) if thread_ts is None
+        else m["ts"] == thread_ts or m.get("thread_ts") == thread_ts)]
+    return [_shown(m, _flag(body.get("include_all_metadata"))) for m in found]
+
+
+def _history(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
+    found = _read(fake, body, None)
+    if isinstance(found, dict):
+        return found
+    return {"ok": True, "messages": found[::-1], "has_more": False}  # newest first
+
+
+def _replies(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
+    if not body.get("ts"):
+        return _error("invalid_arguments")
+    found = _read(fake, body, body["ts"])
+    if isinstance(found, dict):
+        return found
+    return {"ok": True, "messages": found, "has_more": False}  # oldest first
+
+
+def _conversation_list(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
+    return {"ok": True, "channels": [{"id": cid, "name": name, "is_channel": True}
+                                     for cid, name in sorted(fake.channel_names.items())],
+            "response_metadata": {"next_cursor": ""}}
+
+
 METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "chat.postMessage": _post_message,
     "chat.update": _update,
@@ -330,6 +388,9 @@ METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "users.lookupByEmail": _lookup_by_email,
     "views.open": _views_open,
     "conversations.info": _conversation_info,
+    "conversations.history": _history,
+    "conversations.replies": _replies,
+    "conversations.list": _conversation_list,
 }
 
 

@@ -12,6 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from processors.events import format_instant, parse_instant
 from scheduler import LAST_ERROR_KEY, LAST_TICK_KEY
+from connectors.slack import WebApiSender
+from store import outbox
 from store.repo import get_service_state
 from web import context
 
@@ -56,17 +58,39 @@ def rules_health() -> dict[str, Any]:
     }
 
 
+def slack_health() -> dict[str, Any]:
+    """The outbox: messages waiting, failed for good (with the latest reasons). Failures make
+    this section ok=false, and the service degraded, but not down: /healthz still answers 200."""
+    try:
+        with context.database().reading() as session:
+            counts = outbox.status_counts(session)
+            failures = outbox.recent_failures(session) if counts.get("failed") else []
+    except SQLAlchemyError:
+        return {"ok": False, "error": "outbox unreadable"}
+    sender = current_app.extensions.get("slawatch.slack_sender")
+    return {
+        "ok": not counts.get("failed"),
+        "sink": "slack" if isinstance(sender, WebApiSender) else "console",
+        "pending": counts.get("pending", 0) + counts.get("sending", 0),
+        "sent": counts.get("sent", 0),
+        "failed": counts.get("failed", 0),
+        "last_failures": [{**f, "at": format_instant(f["at"])} for f in failures],
+    }
+
+
 @bp.get("/healthz")
 def healthz():
     now = context.now()
     store = read_store()
     scheduler = scheduler_health(store, now)
     healthy = store["ok"] and scheduler["ok"]
+    slack = slack_health() if store["ok"] else {"ok": False, "error": "database unreachable"}
     body = {
-        "status": "ok" if healthy else "unhealthy",
+        "status": ("ok" if slack["ok"] else "degraded") if healthy else "unhealthy",
         "database": {"ok": store["ok"], "error": store.get("error")},
         "rules": rules_health(),
         "scheduler": scheduler,
+        "slack": slack,
     }
     return jsonify(body), 200 if healthy else 503
 

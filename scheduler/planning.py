@@ -1,0 +1,109 @@
+"""The planning step of the leader's tick: due clocks -> alerts -> outbox rows, in ONE transaction.
+
+    result = db.write(lambda session: plan_tick(session, rules, now, jira_url))
+
+1. `since` = the previous planning instant (stored in service_state) minus OVERLAP;
+2. the clocks that may call for an alert in (since, now] (store/alerting.py: indexed ranges);
+3. `processors.alerts.plan` says which alerts they call for; the keys the outbox already holds
+   are dropped (the planner is at-least-once: it returns everything the clocks call for);
+4. alerts about an instant more than ALERT_HORIZON ago (history brought in by a backfill, a long
+   outage) are recorded as `expired` — their keys taken, never posted;
+5. `group_for_digest`: a channel with more than `alerts.digest_over` new top-level alerts gets
+   them as one digest message; the alerts themselves are stored as `digested` (keys taken);
+6. everything is rendered (connectors/slack_blocks.py) and enqueued, and `since` moves to now.
+
+Digest keys are `digest:{channel}:{sha256 of the sorted member keys}`, not the tick's instant:
+two schedulers (or a replayed tick) planning the same storm produce the same key, and each
+alert can only ever be in one digest because the member rows are inserted first
+(ON CONFLICT DO NOTHING) and the digest lists only the members this transaction won.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from connectors import slack_blocks
+from processors.alerts import Alert, group_for_digest, plan
+from processors.events import format_instant, parse_instant
+from processors.rules import Rules
+from store.alerting import due_clock_views
+from store.outbox import Outgoing, enqueue_many, existing_keys
+from store.repo import get_service_state, set_service_state
+
+log = logging.getLogger(__name__)
+
+LAST_PLANNED_KEY = "alerts.last_planned_at"
+OVERLAP = timedelta(minutes=5)  # re-read the end of the previous interval (late commits)
+ALERT_HORIZON = timedelta(hours=24)  # alerts about older instants are not posted
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    clocks: int  # clocks looked at
+    enqueued: int  # new rows to send (individual alerts and digests)
+    digested: int  # alerts folded into digests
+    expired: int
+    unroutable: int
+
+
+def render(alert: Alert) -> tuple[str, list[dict]]:
+    if alert.kind == "resolved_late":
+        return slack_blocks.resolved_late_reply(alert)
+    if alert.kind == "acknowledged":
+        return slack_blocks.acknowledged_reply(alert)
+    return slack_blocks.alert_message(alert)
+
+
+def outgoing(alert: Alert, status: str = "pending", thread_key: str | None = None) -> Outgoing:
+    """The outbox row of one alert."""
+    text, blocks = render(alert)
+    return Outgoing(key=alert.key, kind=alert.kind, channel=alert.channel, text=text,
+                    blocks=blocks, thread_key=thread_key or alert.thread_key, ticket=alert.ticket,
+                    metric=alert.metric, cycle=alert.cycle, level=alert.level, status=status)
+
+
+def digest_key(channel: str, alerts: list[Alert]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(a.key for a in alerts)).encode()).hexdigest()
+    return f"digest:{channel}:{digest[:24]}"
+
+
+def planning_since(session: Session, now: datetime) -> datetime:
+    state = get_service_state(session, LAST_PLANNED_KEY)
+    last = parse_instant(state.value) if state is not None and state.value else now - ALERT_HORIZON
+    return min(last, now) - OVERLAP
+
+
+def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | None = None) -> PlanResult:
+    """Plan and enqueue the alerts due at `now` (see the module docstring)."""
+    views = due_clock_views(session, now, planning_since(session, now), rules.alerts.escalate_after)
+    planned = plan(views, rules, now, jira_url)
+    taken = existing_keys(session, [a.key for a in planned.alerts])
+    new = [a for a in planned.alerts if a.key not in taken]
+    old = [a for a in new if a.at < now - ALERT_HORIZON]
+    fresh = [a for a in new if a.at >= now - ALERT_HORIZON]
+    enqueue_many(session, [outgoing(a, status="expired") for a in old], now)
+    enqueued = digested = 0
+    for group in group_for_digest(fresh, rules.alerts.digest_over):
+        if len(group) == 1:
+            enqueued += len(enqueue_many(session, [outgoing(group[0])], now))
+            continue
+        key = digest_key(group[0].channel, group)
+        won = enqueue_many(session, [outgoing(a, "digested", thread_key=key) for a in group], now)
+        members = [a for a in group if a.key in won]
+        if members:
+            text, blocks = slack_blocks.digest_message(members)
+            enqueued += len(enqueue_many(session, [Outgoing(
+                key=key, kind="digest", channel=group[0].channel, text=text, blocks=blocks)], now))
+            digested += len(members)
+    set_service_state(session, LAST_PLANNED_KEY, format_instant(now), now)
+    if planned.unroutable:
+        log.warning("%d alerts have no channel (no vendor channel, no alerts.channel): %s",
+                    len(planned.unroutable), ", ".join(planned.unroutable[:5]))
+    if enqueued or old:
+        log.info("planned %d messages (%d alerts in digests, %d expired) from %d clocks",
+                 enqueued, digested, len(old), len(views))
+    return PlanResult(len(views), enqueued, digested, len(old), len(planned.unroutable))
