@@ -237,3 +237,21 @@ def digest_message(alerts: list[Alert]) -> tuple[str, list[dict]]:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"and {rest} more"}]})
     keys = ", ".join(a.ticket for a in shown) + (f" and {rest} more" if rest > 0 else "")
     return f"{summary} — {keys}", blocks
+
+
+def marked_message(blocks: list[dict] | None, note: str, buttons: Iterable[str] = ()) -> list[dict]:
+    """An alert's blocks after a manager acted on it (chat.update): its buttons replaced by
+    the ones whose action ids are in `buttons`, and `note` ("Acknowledged by <@U…>") added."""
+    keep = set(buttons)
+    out: list[dict] = []
+    for block in blocks or []:
+        if block.get("type") != "actions":
+            out.append(block)
+            continue
+        elements = [e for e in block.get("elements", []) if e.get("action_id") in keep]
+        if elements:
+            out.append({**block, "elements": elements})
+    note_block = {"type": "context", "elements": [{"type": "mrkdwn", "text": note[:MAX_SECTION_CHARS]}]}
+    actions = [i for i, b in enumerate(out) if b.get("type") == "actions"]
+    out.insert(actions[0] if actions else len(out), note_block)
+    return out[:MAX_BLOCKS]

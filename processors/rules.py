@@ -32,7 +32,8 @@ METRICS = ("first_response", "resolution")
 RULES_VERSION = 1  # the `version:` of rules.yaml this code reads
 DEFAULT_TARGETS = {"first_response": 0.85, "resolution": 0.95, "csat": 0.90, "communication": 0.80}
 DEFAULT_DONE_STATUSES = ("Done", "Closed", "Resolved")
-TOP_KEYS = ("version", "calendars", "vendors", "policies", "targets", "jira", "alerts", "reports")
+TOP_KEYS = ("version", "calendars", "vendors", "policies", "targets", "jira", "alerts", "reports",
+            "slack", "surveys")
 POLICY_KEYS = ("name", "match", "calendar", "pause_statuses", "metrics")
 POLICY_MATCH_KEYS = ("projects", "issuetypes", "priorities", "labels", "components", "assignees")
 VENDOR_KEYS = ("name", "match", "channel", "managers")
@@ -161,6 +162,27 @@ class ReportsConfig:
 
 
 @dataclass(frozen=True)
+class SlackConfig:
+    """`slack:` what Slawatch reads from Slack."""
+
+    response_channels: tuple[str, ...] = ()  # messages naming a ticket here count as responses
+
+
+SURVEY_QUESTIONS = {"csat": "How satisfied are you with how your request was handled?",
+                    "communication": "How good was our communication with you?"}
+
+
+@dataclass(frozen=True)
+class SurveysConfig:
+    """`surveys:` asking reporters about resolved tickets (1-5; satisfied = 4 or 5)."""
+
+    enabled: bool = False
+    expire_after: timedelta = timedelta(days=14)  # answers can be given or changed until then
+    questions: tuple[tuple[str, str], ...] = tuple(SURVEY_QUESTIONS.items())  # (key, wording)
+    form_url: str | None = None  # the public base URL of the web form, e.g. https://slawatch.example.com
+
+
+@dataclass(frozen=True)
 class Rules:
     version: str  # sha256 hex digest of the file's bytes
     path: str
@@ -173,6 +195,8 @@ class Rules:
     done_statuses: frozenset[str] = frozenset({"done", "closed", "resolved"})  # casefolded; used when a payload has no statusCategory
     alerts: AlertsConfig = AlertsConfig()
     reports: ReportsConfig = ReportsConfig()
+    slack: SlackConfig = SlackConfig()
+    surveys: SurveysConfig = SurveysConfig()
 
     def select_policy(self, facts: Mapping[str, Any]) -> Policy | None:
         return next((p for p in self.policies if p.match.all_of(facts)), None)
@@ -296,6 +320,8 @@ def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
         "done_statuses": _done_statuses(ck, top.get("jira")),
         "alerts": rules_sections.alerts(ck, top.get("alerts")),
         "reports": rules_sections.reports(ck, top.get("reports")),
+        "slack": rules_sections.slack(ck, top.get("slack")),
+        "surveys": rules_sections.surveys(ck, top.get("surveys")),
     }
 
 

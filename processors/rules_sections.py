@@ -1,7 +1,10 @@
-"""rules.yaml, the `alerts` and `reports` sections: where Slack messages go and when reports run.
+"""rules.yaml, the `alerts`, `reports` and `slack` sections: where Slack messages go, when
+reports run, and which Slack channels Slawatch listens to.
 
     config = alerts(ck, value)    # -> AlertsConfig (defaults for a missing or empty section)
     config = reports(ck, value)   # -> ReportsConfig
+    config = slack(ck, value)     # -> SlackConfig
+    config = surveys(ck, value)   # -> SurveysConfig
 
 Both report their problems on the Checker, like every other section (processors/rules.py), and
 return the defaults for the parts that have problems: `parse_rules` raises anyway when there are
@@ -15,12 +18,14 @@ from typing import Any
 
 from processors import rules_schema as schema
 from processors.rules import (
-    AlertsConfig, QuarterlyReport, ReportsConfig, WeeklyReport, _channel, _duration,
+    AlertsConfig, QuarterlyReport, ReportsConfig, SURVEY_QUESTIONS, SlackConfig, SurveysConfig, WeeklyReport, _channel, _duration,
 )
 from processors.rules_schema import Checker, Path
 
 ALERTS_KEYS = ("channel", "escalation_channel", "escalate_after", "digest_over")
 REPORTS_KEYS = ("weekly", "quarterly")
+SLACK_KEYS = ("response_channels",)
+SURVEY_KEYS = ("enabled", "expire_after", "questions", "form_url")
 SCHEDULE_KEYS = ("day", "time", "timezone", "channel")
 _DAY_WORDS = schema.WEEKDAYS + ("monday", "tuesday", "wednesday", "thursday", "friday",
                                 "saturday", "sunday")
@@ -123,3 +128,65 @@ def _time(ck: Checker, path: Path, value: Any, what: str) -> tuple[int, int] | N
     ck.report(path, f"bad time{given} for {what}: write it as \"HH:MM\" from 00:00 to 23:59, "
                     f"like \"09:00\"")
     return None
+
+
+# ---- slack ---------------------------------------------------------------------------------
+
+def slack(ck: Checker, value: Any) -> SlackConfig:
+    path: Path = ("slack",)
+    body = (ck.mapping(path, value, "slack") if value is not None else {}) or {}
+    ck.fields(path, body, SLACK_KEYS, (), "slack")
+    if "response_channels" not in body:
+        return SlackConfig()
+    where = (*path, "response_channels")
+    listed = body["response_channels"]
+    if listed is None:
+        ck.report(where, 'slack.response_channels is empty; list channels in quotes, like '
+                         'response_channels: ["#acme-support"] (an unquoted # starts a comment)')
+        return SlackConfig()
+    channels = []
+    for (item_path, item) in schema.items(where, listed):
+        channel = _channel(ck, item_path, item, "a slack.response_channels entry", "#acme-support")
+        if channel is not None:
+            channels.append(channel)
+    return SlackConfig(response_channels=tuple(channels))
+
+
+# ---- surveys -------------------------------------------------------------------------------
+
+def surveys(ck: Checker, value: Any) -> SurveysConfig:
+    path: Path = ("surveys",)
+    body = (ck.mapping(path, value, "surveys") if value is not None else {}) or {}
+    ck.fields(path, body, SURVEY_KEYS, (), "surveys")
+    found: dict[str, Any] = {}
+    if "enabled" in body:
+        if isinstance(body["enabled"], bool):
+            found["enabled"] = body["enabled"]
+        else:
+            ck.report((*path, "enabled"), "surveys.enabled must be true or false")
+    if "expire_after" in body:
+        found["expire_after"] = _duration(ck, (*path, "expire_after"), body["expire_after"])
+    if "form_url" in body:
+        url = ck.text((*path, "form_url"), body["form_url"], "surveys.form_url")
+        if url is not None and not re.match(r"^https?://[^\s/]+", url):
+            ck.report((*path, "form_url"), f"bad surveys.form_url '{url}': write the public address "
+                                           f"of Slawatch, like https://slawatch.example.com")
+            url = None
+        found["form_url"] = url.rstrip("/") if url else None
+    if "questions" in body:
+        found["questions"] = _questions(ck, (*path, "questions"), body["questions"])
+    return SurveysConfig(**{k: v for k, v in found.items() if v is not None})
+
+
+def _questions(ck: Checker, path: Path, value: Any) -> tuple[tuple[str, str], ...] | None:
+    body = ck.mapping(path, value, "surveys.questions")
+    if body is None:
+        return None
+    ck.fields(path, body, tuple(SURVEY_QUESTIONS), (), "surveys.questions")
+    questions = dict(SURVEY_QUESTIONS)
+    for key in SURVEY_QUESTIONS:
+        if key in body:
+            text = ck.text((*path, key), body[key], f"the {key} question")
+            if text:
+                questions[key] = text
+    return tuple(questions.items())

@@ -76,7 +76,9 @@ class Dispatcher:
         for _ in range(max_batches):
             result = self.run_once(now)
             total.add(result)
-            if result.sent + result.found == 0 or not keep_going():  # (replies wait for parents)
+            # another batch while rows reach an end (replies may wait for those), not while
+            # Slack only answers "later"
+            if result.sent + result.found + result.failed == 0 or not keep_going():
                 break
         return total
 
@@ -101,8 +103,9 @@ class Dispatcher:
         if row.stale and row.attachment is not None:
             self._fail(row, "upload interrupted, outcome unknown: not uploaded again", now, result)
             return
+        unknown = self._outcome_unknown(row)
         try:
-            posted = self._looked_up(row) if self._outcome_unknown(row) else None
+            posted = self._looked_up(row) if unknown else None
             if posted is not None:
                 result.found += 1
                 log.info("outbox %s was already in Slack (ts %s): recorded, not re-posted", row.key, posted.ts)
@@ -112,8 +115,10 @@ class Dispatcher:
         except SlackRateLimited as e:
             not_before = now + timedelta(seconds=e.retry_after)
             limited[row.channel] = not_before
-            outbox.mark_retry(self.db, row, not_before, f"ratelimited: retry after {e.retry_after:g}s",
-                              self.worker_id)
+            error = f"ratelimited: retry after {e.retry_after:g}s"
+            if unknown:  # the look-up may not have been made: ask again next time
+                error = TRANSIENT + error
+            outbox.mark_retry(self.db, row, not_before, error, self.worker_id)
             outbox.delay_channel(self.db, row.channel, not_before)
             result.retried += 1
             return
@@ -155,7 +160,7 @@ class Dispatcher:
             raise SlackPermanentError(f"cannot check whether it was posted: {e.reason}") from None
 
     def _already_posted(self, row: Claimed) -> Posted | None:
-        since = row.previous_claim_at or row.claimed_at - outbox.CLAIM_TIMEOUT
+        since = row.created_at  # any earlier attempt, however many retries ago, came after it
         if row.attachment is not None:
             return None  # an upload that Slack answered with an error: nothing was shared
         channel_id = row.thread_channel or self._channel_id(row.channel)
@@ -174,6 +179,8 @@ class Dispatcher:
         return self._channel_ids[channel]
 
     def _deliver(self, row: Claimed) -> Posted:
+        if row.kind == "update":  # chat.update of the message its thread_key names
+            return self._update(row)
         channel = row.thread_channel or row.channel
         if row.attachment is not None:
             return self._upload(row, channel)
@@ -181,6 +188,11 @@ class Dispatcher:
             return self.sender.post(channel, row.text, row.blocks, thread_ts=row.thread_ts)
         return slack_delivery.post_keyed(self.client, row.key, channel, row.text, row.blocks,
                                          row.thread_ts)
+
+    def _update(self, row: Claimed) -> Posted:
+        if not row.thread_ts or not row.thread_channel:
+            raise SlackPermanentError("the message to update was never posted")
+        return self.sender.update(row.thread_channel, row.thread_ts, row.text, row.blocks)
 
     def _upload(self, row: Claimed, channel: str) -> Posted:
         if self.client is not None and not row.thread_channel:

@@ -20,7 +20,9 @@ from typing import Any, Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from connectors.slack import NETWORK_ERRORS, Posted, error_from_api, error_from_network
+from connectors.slack import (
+    NETWORK_ERRORS, Posted, SlackTransientError, error_from_api, error_from_network,
+)
 
 EVENT_TYPE = "slawatch_outbox"
 LOOKBACK = timedelta(seconds=60)  # Slack's clock vs ours, and the time a request took
@@ -77,7 +79,7 @@ def find_posted(client: WebClient, channel_id: str, key: str, since: datetime,
         cursor = (response.get("response_metadata") or {}).get("next_cursor")
         if not response.get("has_more") or not cursor:
             return None
-    return None
+    raise SlackTransientError(f"look-up of {key} incomplete after {MAX_PAGES} pages")
 
 
 def channel_id_of(client: WebClient, channel: str) -> str | None:

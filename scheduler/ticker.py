@@ -23,6 +23,8 @@ from typing import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
+from connectors.slack_users import refresh_users
+from connectors.surveys import deliver_surveys
 from processors.events import format_instant
 from scheduler import cron
 from scheduler.dispatch import Dispatcher
@@ -30,6 +32,7 @@ from scheduler.planning import plan_tick
 from store import lease
 from store.db import Database
 from store.recompute import recompute_stale_clocks
+from store.surveys import open_new_surveys
 from store.repo import set_service_state
 from store.rulebook import RuleBook
 
@@ -64,7 +67,9 @@ class Ticker:
             ("lease", self.take_lease),
             ("alerts", self.plan_alerts),
             ("reports", self.run_reports),
+            ("surveys", self.ask_surveys),
             ("dispatch", self.dispatch),
+            ("slack_users", self.look_up_slack_users),
         ]
         self._run_lock = threading.Lock()
         self._reload_requested = threading.Event()
@@ -94,6 +99,19 @@ class Ticker:
     def dispatch(self, now: datetime) -> None:
         if self.dispatcher is not None:
             self.dispatcher.run(now)
+
+    def ask_surveys(self, now: datetime) -> None:
+        """Open satisfaction surveys of resolved tickets and send them (connectors/surveys.py)."""
+        if self.leading and self.rulebook.rules.surveys.enabled:
+            self.db.write(lambda session: open_new_surveys(session, self.rulebook.rules, now))
+            client = getattr(self.dispatcher.sender, "client", None) if self.dispatcher else None
+            deliver_surveys(self.db, self.rulebook.rules, client, now)
+
+    def look_up_slack_users(self, now: datetime) -> None:
+        """Fill the Slack user cache the Events endpoint reads (connectors/slack_users.py)."""
+        client = getattr(self.dispatcher.sender, "client", None) if self.dispatcher else None
+        if client is not None:
+            refresh_users(self.db, client, now)
 
     def tick(self) -> list[str]:
         """Run every step once; returns the names of the steps that failed."""

@@ -6,7 +6,7 @@
     enqueue_report(session, "weekly", period, channel, text, blocks, chart_png, now)  # the outbox
 
 Loads the clocks that may count in the periods a report looks at, the tickets opened in them
-and (when issue 5 lands) the survey answers, and hands them to the pure `processors.reports`.
+and the survey answers given in them, and hands them to the pure `processors.reports`.
 
 The clock cache is recomputed on every event, so an open clock's row is exact as of its
 `computed_at`; from there to `now` a running clock only runs on. `now` therefore completes it:
@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.orm import Session
 
 from processors import reports
@@ -27,9 +27,11 @@ from processors.periods import Period, months_of, previous, weeks_ending
 from processors.reports import ClockRecord, History, SurveyRecord, TicketRecord
 from processors.rules import Rules
 from store import outbox
-from store.models import ClockRow, Ticket
+from store.models import ClockRow, ExcusedBreach, Survey, Ticket
 
 CLOCKS, TICKETS = ClockRow.__table__, Ticket.__table__
+EXCUSED = ExcusedBreach.__table__
+SURVEYS = Survey.__table__
 Executor = Session | Connection
 
 
@@ -47,18 +49,21 @@ def _record(row: Any, now: datetime, calendars: Mapping[str, Calendar]) -> Clock
             elapsed += int(calendar.elapsed(row.computed_at, now).total_seconds())
     return ClockRecord(ticket=row.ticket, metric=row.metric, cycle=row.cycle, vendor=row.vendor,
                        target_seconds=row.target_seconds, elapsed_seconds=elapsed,
-                       stopped_at=row.stopped_at, breached_at=breached_at, summary=row.summary)
+                       stopped_at=row.stopped_at, breached_at=breached_at, summary=row.summary,
+                       excused=breached_at is not None and row.excused_at is not None)
 
 
 def load_clock_records(executor: Executor, start: datetime, end: datetime, now: datetime,
                        calendars: Mapping[str, Calendar]) -> list[ClockRecord]:
     """Every clock that may end, or be an open breach, in [start, end): started before `end`
-    and not stopped before `start`."""
-    c = CLOCKS.c
+    and not stopped before `start`. A breach a manager excused (in Slack) is `excused`."""
+    c, x = CLOCKS.c, EXCUSED.c
     query = (
         select(c.ticket, c.metric, c.cycle, c.vendor, c.state, c.target_seconds, c.elapsed_seconds,
-               c.stopped_at, c.due_at, c.breached_at, c.calendar, c.computed_at, TICKETS.c.summary)
+               c.stopped_at, c.due_at, c.breached_at, c.calendar, c.computed_at, TICKETS.c.summary,
+               x.at.label("excused_at"))
         .join(TICKETS, TICKETS.c.key == c.ticket)
+        .outerjoin(EXCUSED, and_(x.ticket == c.ticket, x.metric == c.metric, x.cycle == c.cycle))
         .where(TICKETS.c.deleted.is_(False), c.started_at < end,
                or_(c.stopped_at.is_(None), c.stopped_at >= start))
         .order_by(c.ticket, c.metric, c.cycle)
@@ -75,9 +80,14 @@ def load_ticket_records(executor: Executor, start: datetime, end: datetime) -> l
 
 
 def load_survey_records(executor: Executor, start: datetime, end: datetime) -> list[SurveyRecord]:
-    """INTEGRATION POINT (issue 5, surveys): the survey answers given in [start, end).
-    There is no survey table yet, so there are none; the scorecards then leave satisfaction out."""
-    return []
+    """The survey answers given (last changed) in [start, end); satisfied = 4 or 5 of 5."""
+    s = SURVEYS.c
+    query = (select(s.ticket, s.vendor, s.answered_at, s.csat, s.communication)
+             .where(s.answered_at >= start, s.answered_at < end).order_by(s.ticket, s.cycle))
+    return [SurveyRecord(ticket=row.ticket, vendor=row.vendor, answered_at=row.answered_at,
+                         satisfied=None if row.csat is None else row.csat >= 4,
+                         communication_good=None if row.communication is None else row.communication >= 4)
+            for row in _conn(executor).execute(query)]
 
 
 def _history(executor: Executor, rules: Rules, start: datetime, end: datetime, now: datetime) -> History:

@@ -207,3 +207,81 @@ class Acknowledgement(Base):
     at: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(16))  # ack | excuse
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SlackEvent(Base):
+    """An Events API event_id already handled (Slack retries deliveries)."""
+
+    __tablename__ = "slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime]
+
+
+class SlackUser(Base):
+    """A Slack user as users.info showed them (looked up outside requests)."""
+
+    __tablename__ = "slack_users"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[str | None] = mapped_column(Text)
+    display_name: Mapped[str | None] = mapped_column(Text)
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    seen_at: Mapped[datetime]
+    looked_up_at: Mapped[datetime | None]
+
+
+class ExcusedBreach(Base):
+    """A breach excused now (by whom, when, why); un-excusing removes the row."""
+
+    __tablename__ = "excused_breaches"
+    __table_args__ = (Index("ix_excused_breaches_clock", "ticket", "metric", "cycle"),)
+
+    alert_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    ticket: Mapped[str] = mapped_column(Text)
+    metric: Mapped[str] = mapped_column(String(32))
+    cycle: Mapped[int] = mapped_column(Integer)
+    by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ExcuseAudit(Base):
+    """Append-only: every excuse and un-excuse of a breach, never deleted."""
+
+    __tablename__ = "excuse_audit"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    alert_key: Mapped[str] = mapped_column(Text)
+    ticket: Mapped[str] = mapped_column(Text, index=True)  # ix_excuse_audit_ticket
+    metric: Mapped[str] = mapped_column(String(32))
+    cycle: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # excuse | unexcuse
+    by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Survey(Base):
+    """A satisfaction survey of a resolved ticket's reporter: one per ticket and resolution
+    cycle, answerable (and changeable) until `expires_at`. Scores 1-5; None: not answered."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (
+        UniqueConstraint("ticket", "cycle", name="uq_surveys_ticket_cycle"),
+        UniqueConstraint("token", name="uq_surveys_token"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket: Mapped[str] = mapped_column(Text)
+    cycle: Mapped[int] = mapped_column(Integer)
+    token: Mapped[str] = mapped_column(String(64))
+    vendor: Mapped[str | None] = mapped_column(Text)
+    reporter_email: Mapped[str | None] = mapped_column(Text)
+    slack_user: Mapped[str | None] = mapped_column(String(32))
+    via: Mapped[str | None] = mapped_column(String(16))  # slack | web, once decided
+    asked_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    csat: Mapped[int | None] = mapped_column(Integer)
+    communication: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None] = mapped_column(index=True)  # ix_surveys_answered_at

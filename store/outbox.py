@@ -89,6 +89,7 @@ class Claimed:
     claimed_at: datetime  # this claim
     previous_claim_at: datetime | None  # the expired claim's instant, when stale
     error: str | None  # the previous attempt's error
+    created_at: datetime  # when it was queued: no attempt to post it can be older
 
 
 @functools.cache
@@ -176,7 +177,7 @@ def _claim(session: Session, worker_id: str, now: datetime, limit: int) -> list[
             thread_channel=parent.slack_channel if parent else None,
             attachment=row.attachment, filename=row.filename, title=row.title,
             attempts=row.attempts, stale=stale, claimed_at=now, previous_claim_at=previous,
-            error=row.error))
+            error=row.error, created_at=row.created_at))
     session.flush()
     return claimed
 
@@ -224,10 +225,17 @@ def mark_retry(db: Database, row: Claimed, not_before: datetime, error: str, wor
 
 
 def mark_failed(db: Database, row: Claimed, reason: str, now: datetime, worker_id: str) -> bool:
-    """Give up on the row for good; `reason` is shown on /healthz."""
-    return db.write(lambda session: bool(session.execute(
-        update(OutboxMessage).where(_mine(row, worker_id)).values(
-            status="failed", error=reason[:500], sent_at=None, claimed_at=now)).rowcount))
+    """Give up on the row for good; `reason` is shown on /healthz. A failed digest fails its
+    members too (they were not delivered, and their replies must not wait for a ts)."""
+    def work(session: Session) -> bool:
+        done = session.execute(update(OutboxMessage).where(_mine(row, worker_id)).values(
+            status="failed", error=reason[:500], sent_at=None, claimed_at=now)).rowcount
+        if done and row.kind == "digest":
+            session.execute(update(OutboxMessage).where(
+                OutboxMessage.thread_key == row.key, OutboxMessage.status == "digested",
+            ).values(status="failed", error=f"in the failed digest: {reason}"[:500], claimed_at=now))
+        return bool(done)
+    return db.write(work)
 
 
 def delay_channel(db: Database, channel: str, not_before: datetime) -> int:

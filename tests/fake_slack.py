@@ -74,6 +74,7 @@ class FakeSlack:
         self.posted: list[dict[str, Any]] = []
         self.files: dict[str, dict[str, Any]] = {}
         self.users: dict[str, str] = {}  # email -> user id
+        self.bots: dict[str, str] = {}  # bot user id -> name (users.info says is_bot)
         self.channel_names: dict[str, str] = {}  # id -> name
         self.failures: list[Failure] = []
         self.failing_channels: dict[str, str] = {}  # channel id -> error code
@@ -112,6 +113,10 @@ class FakeSlack:
     def add_channel(self, name: str) -> str:
         """Make a channel known to conversations.info (posting to a name does this too)."""
         return self.know_channel(name)
+
+    def add_bot(self, user_id: str, name: str = "somebot") -> str:
+        self.bots[user_id] = name
+        return user_id
 
     def add_user(self, email: str, user_id: str | None = None) -> str:
         self.users[email.lower()] = user_id or _stable("U", email.lower())
@@ -318,6 +323,20 @@ def _lookup_by_email(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
                                  "profile": {"email": email}}}
 
 
+def _users_info(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
+    """The users added with add_user (by email), and bots added with add_bot."""
+    user_id = body.get("user", "")
+    if user_id in fake.bots:
+        return {"ok": True, "user": {"id": user_id, "name": fake.bots[user_id], "is_bot": True,
+                                     "profile": {"real_name": fake.bots[user_id]}}}
+    email = next((e for e, uid in fake.users.items() if uid == user_id), None)
+    if email is None:
+        return _error("user_not_found")
+    name = email.split("@")[0]
+    return {"ok": True, "user": {"id": user_id, "name": name, "is_bot": False,
+                                 "profile": {"email": email, "display_name": name, "real_name": name}}}
+
+
 def _views_open(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
     view = body.get("view")
     view = json.loads(view) if isinstance(view, str) else view
@@ -386,6 +405,7 @@ METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "files.getUploadURLExternal": _get_upload_url,
     "files.completeUploadExternal": _complete_upload,
     "users.lookupByEmail": _lookup_by_email,
+    "users.info": _users_info,
     "views.open": _views_open,
     "conversations.info": _conversation_info,
     "conversations.history": _history,

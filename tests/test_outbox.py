@@ -206,6 +206,23 @@ def test_a_row_left_sending_after_a_crash_is_not_posted_again(db, sender, fake_s
     assert history.body["channel"] == posted.channel and history.body["include_all_metadata"] in ("1", "true")
 
 
+def test_while_the_look_up_fails_the_row_waits_and_is_never_posted_twice(db, sender, fake_slack):
+    put(db, message("k"))
+    [claimed] = outbox.claim(db, "dead-worker", NOW, 10)
+    from scheduler.slack_delivery import post_keyed
+    post_keyed(sender.client, claimed.key, claimed.channel, claimed.text)  # posted, then a crash
+    fake_slack.fail_next("conversations.history", status=503, times=3)
+    dispatcher = Dispatcher(db, sender, "w2")
+    t = NOW + outbox.CLAIM_TIMEOUT + timedelta(seconds=1)
+    for _ in range(3):  # Slack cannot say: the row waits
+        assert dispatcher.run(t).retried == 1
+        assert rows(db)["k"].status == "pending"
+        t += timedelta(minutes=6)
+    result = dispatcher.run(t)  # Slack answers: it was posted long ago
+    assert (result.found, result.sent) == (1, 0)
+    assert len(fake_slack.calls("chat.postMessage")) == 1 and rows(db)["k"].status == "sent"
+
+
 def test_a_row_left_sending_before_posting_is_posted_once(db, sender, fake_slack):
     put(db, message("first"))
     Dispatcher(db, sender, "w").run(NOW)  # the channel's id is known from an earlier post
@@ -323,3 +340,40 @@ def test_racing_processes_never_share_the_lease(db_url):
     finally:
         for database in databases:
             database.dispose()
+
+
+def test_a_digest_gives_its_ts_to_its_members_and_their_replies(db, sender, fake_slack):
+    put(db, message("m1", status="digested", thread_key="digest:#acme-sla:x"),
+        message("m2", status="digested", thread_key="digest:#acme-sla:x"),
+        message("digest:#acme-sla:x", kind="digest"),
+        message("m1-late", kind="resolved_late", thread_key="m1"))
+    assert Dispatcher(db, sender, "w").run(NOW).sent == 2
+    digest, reply = fake_slack.messages("#acme-sla")
+    stored = rows(db)
+    assert (stored["m1"].status, stored["m1"].slack_ts) == ("digested", digest["ts"])
+    assert reply["thread_ts"] == digest["ts"] and posted_keys(fake_slack) == ["digest:#acme-sla:x", "m1-late"]
+
+
+def test_a_failed_digest_fails_its_members_and_frees_their_replies(db, sender, fake_slack):
+    fake_slack.fail_channel("#storm", "is_archived")
+    put(db, message("m1", channel="#storm", status="digested", thread_key="digest:#storm:x"),
+        message("digest:#storm:x", channel="#storm", kind="digest"),
+        message("m1-late", channel="#storm", kind="resolved_late", thread_key="m1"))
+    assert Dispatcher(db, sender, "w").run(NOW).failed == 2
+    assert {k: r.status for k, r in rows(db).items()} == {
+        "m1": "failed", "digest:#storm:x": "failed", "m1-late": "failed"}
+    assert rows(db)["m1"].error == "in the failed digest: is_archived"
+
+
+def test_a_rate_limited_look_up_still_looks_up_next_time(db, sender, fake_slack):
+    put(db, message("k"))
+    [claimed] = outbox.claim(db, "dead-worker", NOW, 10)
+    from scheduler.slack_delivery import post_keyed
+    post_keyed(sender.client, claimed.key, claimed.channel, claimed.text)
+    fake_slack.fail_next("conversations.history", status=429, retry_after=5)
+    dispatcher = Dispatcher(db, sender, "w2")
+    t = NOW + outbox.CLAIM_TIMEOUT + timedelta(seconds=1)
+    assert dispatcher.run(t).retried == 1
+    result = dispatcher.run(t + timedelta(seconds=5))
+    assert (result.found, result.sent) == (1, 0)
+    assert len(fake_slack.calls("chat.postMessage")) == 1

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from processors.events import format_instant
 from processors.sla import evaluate, ticket_json
+from store.slack import excuse_trail
 from store.queries import STATES, list_tickets
 from store.repo import load_events
 from web import context
@@ -19,15 +21,20 @@ def bad_request(reason: str):
 
 @bp.get("/tickets/<key>")
 def get_ticket(key: str):
-    """The ticket as `slawatch replay` shows it, evaluated from its whole event log now."""
+    """The ticket as `slawatch replay` shows it, evaluated from its whole event log now, plus
+    `excuses`: the audit trail of its excused (and un-excused) breaches, oldest first."""
     with context.database().reading() as session:
         events = load_events(session, key)
+        trail = excuse_trail(session, key)
     if not events:
         return jsonify(error="not_found", reason=f"no events for ticket {key}"), 404
     state = evaluate(events, context.rulebook().rules, context.now())
     if state is None:
         return jsonify(error="not_found", reason=f"ticket {key} has no created event yet"), 404
-    return jsonify(ticket_json(state))
+    body = ticket_json(state)
+    body["excuses"] = [{"metric": e.metric, "cycle": e.cycle, "action": e.action, "by": e.by,
+                        "at": format_instant(e.at), "reason": e.reason} for e in trail]
+    return jsonify(body)
 
 
 @bp.get("/tickets")
