@@ -30,15 +30,26 @@ def form_link(form_url: str | None, token: str) -> str | None:
     return f"{form_url}/survey/{token}" if form_url else None
 
 
+def _button(key: str, score: int, token: str, chosen: int | None) -> dict[str, Any]:
+    button = {"type": "button", "text": {"type": "plain_text", "text": LABELS[score]},
+              "action_id": f"{ACTION_PREFIX}{key}:{score}", "value": token}
+    return {**button, "style": "primary"} if score == chosen else button
+
+
 def survey_message(ticket: str, token: str, questions: tuple[tuple[str, str], ...],
-                   form_url: str | None) -> tuple[str, list[dict[str, Any]]]:
+                   form_url: str | None, answers: dict[str, int | None] | None = None,
+                   ) -> tuple[str, list[dict[str, Any]]]:
+    """The DM; with `answers`, as updated after a click (the chosen numbers highlighted)."""
+    answers = answers or {}
     text = f"Your request {ticket} was resolved. How did we do? (1 = poor, 5 = excellent)"
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     for key, wording in questions:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{wording}*"}})
         blocks.append({"type": "actions", "block_id": f"survey:{key}", "elements": [
-            {"type": "button", "text": {"type": "plain_text", "text": LABELS[score]},
-             "action_id": f"{ACTION_PREFIX}{key}:{score}", "value": token} for score in range(1, 6)]})
+            _button(key, score, token, answers.get(key)) for score in range(1, 6)]})
+    if any(score is not None for score in answers.values()):
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text":
+                       "Thank you! Your answers are saved; click another number to change one."}]})
     link = form_link(form_url, token)
     if link:
         blocks.append({"type": "context", "elements": [

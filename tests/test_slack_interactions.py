@@ -128,7 +128,10 @@ def test_excuse_opens_a_form_and_its_submission_excuses_the_breach(breached, clo
 
     tick(breached, clock, 71)
     note = next(m for m in fake_slack.messages() if ":excuse:" in m["metadata"]["event_payload"]["key"])
-    assert note["thread_ts"] == posted(fake_slack, BREACH)["ts"] and "Power cut" in note["text"]
+    alert = posted(fake_slack, BREACH)
+    assert note["thread_ts"] == alert["ts"] and "Power cut" in note["text"]
+    assert f"Excused by <@{MANAGER}>: Power cut at the Lyon office" in json.dumps(alert["blocks"])
+    assert not [b for b in alert["blocks"] if b["type"] == "actions"]  # nothing left to click
 
     text = post_slack(breached.test_client(), "/webhooks/slack/commands", command_body("ACME-1"), clock.now).json["text"]
     assert f"first response: breached 11m ago — _excused by <@{MANAGER}>: Power cut at the Lyon office_" in text
@@ -147,6 +150,13 @@ def test_unexcuse_makes_the_breach_count_again_and_keeps_the_trail(breached, clo
     assert "withdrawn" in answer.json["text"]
     week = this_week(breached, clock)
     assert (week.counted, week.excused) == (1, 0)
+    tick(breached, clock, 81)
+    alert = posted(fake_slack, BREACH)
+    shown = json.dumps(alert["blocks"])
+    assert "Excused by" not in shown and f"Acknowledged by <@{MANAGER}> (by excusing it)" in shown
+    assert [e["action_id"] for e in alert["blocks"][-1]["elements"]] == ["excuse_breach"]  # again
+    replies = [m["text"] for m in fake_slack.messages() if m.get("thread_ts") == alert["ts"]]
+    assert replies[-1] == "Excuse withdrawn by <@U0OTHERMGR>"
     again = post_slack(breached.test_client(), "/webhooks/slack/commands", unexcuse, clock.now)
     assert "is not excused" in again.json["text"]
     api = breached.test_client().get("/api/tickets/ACME-1").json
@@ -185,3 +195,13 @@ def test_when_slack_does_not_open_the_form_the_manager_is_told(breached, clock, 
     fake_slack.fail_next("views.open", status=200, error="expired_trigger_id")
     answer = click(breached, clock, "excuse_breach")
     assert answer.status_code == 200 and "try again" in answer.json["text"]
+
+
+def test_acknowledged_then_excused_shows_both(breached, clock, fake_slack):
+    click(breached, clock, "ack_breach")
+    submit(breached, clock, "Upstream outage")
+    tick(breached, clock, 66)
+    shown = json.dumps(posted(fake_slack, BREACH)["blocks"])
+    assert f"Acknowledged by <@{MANAGER}>" in shown and "Excused by" in shown and "Upstream outage" in shown
+    with get_database(breached).reading() as session:
+        assert session.get(Acknowledgement, BREACH).kind == "ack"  # the acknowledgement stands

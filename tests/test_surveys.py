@@ -3,6 +3,7 @@ buttons, when the reporter's email is a Slack user's) or on the web form, change
 they expire, and counted in the quarterly scorecards."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -77,6 +78,12 @@ def test_a_reporter_in_slack_gets_a_dm_and_answers_with_buttons(app, clock, fake
     assert "does not know this survey" in click(app, clock, "survey:csat:1", "no-such-token")
     answered = surveys(app)["ACME-1"]
     assert (answered.csat, answered.communication, answered.answered_at) == (4, 3, at(31))
+    clock.now = at(32)
+    assert get_ticker(app).tick() == []  # the DM is updated to show the answers
+    [dm] = [m for m in fake_slack.messages() if m["metadata"]["event_payload"]["key"] == "survey:ACME-1:1"]
+    chosen = [e["action_id"] for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"]
+              if e.get("style") == "primary"]
+    assert chosen == ["survey:csat:4", "survey:communication:3"] and "Thank you" in json.dumps(dm["blocks"])
 
     rules = get_rulebook(app).rules
     with get_database(app).reading() as session:

@@ -26,7 +26,7 @@ from store.queries import list_tickets
 from store.repo import load_events
 from web import context
 from web.slack import bp, ephemeral, malformed
-from web.slack_interactions import enqueue_excuse_note
+from web.slack_interactions import enqueue_excuse_note, enqueue_update
 
 TICKET_KEY = re.compile(r"^[A-Z][A-Z0-9]+-\d+$")
 MAX_REPLY = 3900  # keep the reply one readable message
@@ -91,7 +91,10 @@ def report(args: list[str]) -> str:
     with context.database().reading() as session:
         summary = weekly_summary(session, rules, period, now, current_app.config.get("JIRA_URL"),
                                  vendor=vendor)
-    return f"*This week so far*\n```{report_render.weekly_text(summary)}```"
+    text = report_render.weekly_text(summary).rstrip()
+    if len(text) > MAX_REPLY - 40:  # keep the code block closed
+        text = text[:MAX_REPLY - 41] + "…"
+    return f"*This week so far*\n```{text}```"
 
 
 def ticket(key: str) -> str:
@@ -124,6 +127,7 @@ def unexcuse(sla: SlashCommand, args: list[str]) -> str:
             return False
         enqueue_excuse_note(session, breach, f"Excuse withdrawn by <@{sla.user_id}>",
                             f"{breach.key}:unexcuse:{audit_id}", now)
+        enqueue_update(session, breach, f"unexcuse:{audit_id}", now)
         return True
 
     if not context.database().write(work):

@@ -4,12 +4,13 @@
   `acknowledgements` (the first click counts; later ones change nothing), which stops the
   escalation; the outbox gets a chat.update of the alert ("Acknowledged by …", the Acknowledge
   button gone) and a reply in its thread.
-- Survey buttons (`survey:{question}:{score}`, value the survey's token): the reporter's answer,
-  which they may change until the survey closes.
 - Excuse… (`excuse_breach`): opens a modal asking for the reason (views.open with the click's
   trigger_id, which expires after 3 seconds — the one Slack call made during a request). Its
   submission (`view_submission`, callback_id `excuse_breach`, the alert key in
-  private_metadata) records the breach as excused, with an audit row, and a thread reply.
+  private_metadata) records the breach as excused, with an audit row, a thread reply and a
+  chat.update of the alert.
+- Survey buttons (`survey:{question}:{score}`, value the survey's token): the reporter's answer,
+  which they may change until the survey closes; the DM is updated to show it.
 Unknown buttons and interaction types get a polite answer; nothing is stored for them.
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ from processors.slack_replies import escape, metric_words
 from store import slack as slack_store
 from store.alerting import clock_view
 from store.outbox import Outgoing, enqueue
+from store.models import ExcusedBreach
 from store.slack import Breach
 from store.surveys import answer_survey, survey_by_token
 from web import context
@@ -88,26 +90,38 @@ def acknowledge(action: BlockAction, breach: Breach):
                     key=alert.key, kind="acknowledged", channel=alert.channel, text=text,
                     blocks=blocks, thread_key=alert.thread_key, ticket=alert.ticket,
                     metric=alert.metric, cycle=alert.cycle, level=alert.level), now)
-        note = f":eyes: Acknowledged by <@{action.user_id}> {slack_blocks.slack_date(now, 'UTC')}"
-        enqueue_update(session, breach, note, f"acknowledged by <@{action.user_id}>", "ack", now,
-                       buttons=[slack_blocks.EXCUSE_ACTION])
+        enqueue_update(session, breach, "ack", now)
 
     context.database().write(work)
     return done()
 
 
-def enqueue_update(session: Session, breach: Breach, note: str, fallback: str, what: str,
-                   now: datetime, buttons: list[str]) -> bool:
+def enqueue_update(session: Session, breach: Breach, what: str, now: datetime) -> bool:
     """Put a chat.update of the breach's alert message in the outbox (sent once the alert has
-    its ts). Not for an alert folded into a digest: the digest stays as it is."""
+    its ts) showing who acknowledged or excused it, with the buttons still of use. Not for an
+    alert folded into a digest: the digest stays as it is."""
     original = slack_store.breach_message(session, breach)
     if original is None or original.status == "digested":
         return False
+    ack = slack_store.acknowledgement(session, breach)
+    excused = session.get(ExcusedBreach, breach.key)
+    notes, buttons, words = [], [], []
+    if ack is None:
+        buttons.append(slack_blocks.ACK_ACTION)
+    elif ack.kind == "ack" or excused is None:  # an excuse acknowledged it too, and that stands
+        how = "" if ack.kind == "ack" else " (by excusing it)"
+        notes.append(f":eyes: Acknowledged by <@{ack.by}>{how} {slack_blocks.slack_date(ack.at, 'UTC')}")
+        words.append(f"acknowledged by <@{ack.by}>")
+    if excused is not None:
+        notes.append(f":memo: Excused by <@{excused.by}>: {escape(excused.reason)}")
+        words.append(f"excused by <@{excused.by}>")
+    else:
+        buttons.append(slack_blocks.EXCUSE_ACTION)
     blocks = slack_blocks.marked_message(json.loads(original.blocks) if original.blocks else None,
-                                         note, buttons)
+                                         "\n".join(notes) or "Excuse withdrawn", buttons)
     return enqueue(session, Outgoing(
         key=f"update:{breach.key}:{what}", kind="update", channel=original.channel,
-        text=f"{original.text} — {fallback}", blocks=blocks, thread_key=breach.key,
+        text=" — ".join([original.text, *words]), blocks=blocks, thread_key=breach.key,
         ticket=breach.ticket, metric=breach.metric, cycle=breach.cycle), now)
 
 
@@ -167,6 +181,7 @@ def submit_excuse(submission: ViewSubmission):
         audit_id = slack_store.excuse(session, breach, submission.user_id, reason, now)
         enqueue_excuse_note(session, breach, f":memo: Excused by <@{submission.user_id}>: "
                                              f"{escape(reason)}", f"{breach.key}:excuse:{audit_id}", now)
+        enqueue_update(session, breach, f"excuse:{audit_id}", now)
         return True
 
     if not context.database().write(work):
@@ -202,6 +217,15 @@ def survey_answer(action: BlockAction):
             return "This survey was sent to someone else."
         if not answer_survey(session, survey, {question: score}, now):
             return "This survey has closed. Thank you anyway!"
+        if survey.via == "slack" and survey.slack_user:  # show the choice in the DM
+            surveys_config = context.rulebook().rules.surveys
+            text, blocks = surveys.survey_message(
+                survey.ticket, survey.token, surveys_config.questions, surveys_config.form_url,
+                {"csat": survey.csat, "communication": survey.communication})
+            parent = f"survey:{survey.ticket}:{survey.cycle}"
+            enqueue(session, Outgoing(key=f"update:{parent}:{now.isoformat()}:{question}:{score}",
+                                      kind="update", channel=survey.slack_user, text=text,
+                                      blocks=blocks, thread_key=parent, ticket=survey.ticket), now)
         return f"Thank you! You answered {score} of 5; click another number to change it."
 
     return ephemeral(context.database().write(work))
