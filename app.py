@@ -39,6 +39,12 @@ DEFAULTS: dict[str, str | None] = {
     "SLACK_BOT_TOKEN": None,
     "SLACK_SIGNING_SECRET": None,
     "SLACK_API_URL": "https://slack.com/api/",
+    "JIRA_USER": None,  # with JIRA_API_TOKEN: basic auth (Cloud); without: token = Data Center PAT
+    "JIRA_API_TOKEN": None,
+    "SLAWATCH_RECONCILE_SECONDS": "3600",
+    "SLAWATCH_RECONCILE_MARGIN_SECONDS": "3600",
+    "SLAWATCH_RECONCILE_JQL": None,
+    "SLAWATCH_DASHBOARD_PASSWORD": None,
 }
 
 
@@ -70,11 +76,14 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     settings.update(overrides or {})
     _number(settings, "SLAWATCH_TICK_SECONDS", float)
     _number(settings, "SLAWATCH_MAX_BODY_BYTES", int)
+    _number(settings, "SLAWATCH_RECONCILE_SECONDS", float)
+    _number(settings, "SLAWATCH_RECONCILE_MARGIN_SECONDS", float)
     expected = settings["SLAWATCH_SCHEDULER_EXPECTED"]
     if isinstance(expected, str):
         expected = expected.strip().lower() not in ("0", "false", "no", "off", "")
     settings["SLAWATCH_SCHEDULER_EXPECTED"] = bool(expected)
-    for name in ("JIRA_WEBHOOK_SECRET", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "JIRA_URL"):
+    for name in ("JIRA_WEBHOOK_SECRET", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "JIRA_URL",
+                 "SLAWATCH_DASHBOARD_PASSWORD"):
         settings[name] = settings[name] or None  # an empty variable means unset
     return settings
 
@@ -151,11 +160,16 @@ def cli(log_level: str) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option("--demo", is_flag=True, help="fill an empty store with the demo history first (see `slawatch demo`)")
+def serve(host: str, port: int, demo: bool) -> None:
     """Run the web app and the scheduler in one process (the embedded default)."""
     from werkzeug.serving import make_server
 
-    app = _start(_settings())
+    settings = _settings()
+    if demo:
+        settings = _demo_settings(settings)
+        _fill_demo(settings)
+    app = _start(settings)
     ticker = scheduler.get_ticker(app)
     server = make_server(host, port, app, threaded=True)
     _on_signal(signal.SIGHUP, ticker.request_reload)
@@ -184,6 +198,52 @@ def worker() -> None:
         pass
     log.info("stopping")
     ticker.stop()
+
+
+DEMO_DATABASE_URL = "sqlite:///slawatch-demo.db"
+
+
+def _demo_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The demo's own database and rules, unless SLAWATCH_DATABASE_URL / SLAWATCH_RULES are set."""
+    from web.demo import RULES_PATH
+
+    settings = dict(settings)
+    if not os.environ.get("SLAWATCH_DATABASE_URL"):
+        settings["SLAWATCH_DATABASE_URL"] = DEMO_DATABASE_URL
+    if not os.environ.get("SLAWATCH_RULES"):
+        settings["SLAWATCH_RULES"] = str(RULES_PATH)
+    return settings
+
+
+def _fill_demo(settings: dict[str, Any], tickets: int = 1000, seed: int = 7) -> None:
+    from web.demo import fill, store_is_empty
+
+    url = settings["SLAWATCH_DATABASE_URL"]
+    store.db.upgrade(url)
+    try:
+        loaded = store.rulebook.read_rules(settings["SLAWATCH_RULES"])
+    except RulesError as exc:
+        _fail(str(exc))
+    database = store.db.Database(url)
+    try:
+        if not store_is_empty(database):
+            click.echo(f"{database.display_url()} already holds tickets; the demo history was not added", err=True)
+            return
+        counts = fill(database, loaded, settings["SLAWATCH_CLOCK"]().replace(microsecond=0), tickets, seed=seed)
+    finally:
+        database.dispose()
+    click.echo(f"demo history in {make_url(url).render_as_string(hide_password=True)} (rules "
+               f"{settings['SLAWATCH_RULES']}): " + ", ".join(f"{v} {k}" for k, v in counts.items()), err=True)
+
+
+@cli.command()
+@click.option("--tickets", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+def demo(tickets: int, seed: int) -> None:
+    """Fill an empty store with a generated 12-week history of three vendors (Jira webhooks
+    through the real ingestion path). Uses slawatch-demo.db and the demo rules unless
+    SLAWATCH_DATABASE_URL / SLAWATCH_RULES are set."""
+    _fill_demo(_demo_settings(_settings()), tickets, seed)
 
 
 @cli.group()
@@ -345,6 +405,97 @@ def _write(rendered: str, out: str | None) -> None:
     with open(out, "w", encoding="utf-8", newline="") as handle:
         handle.write(rendered)
     click.echo(f"wrote {out}", err=True)
+
+
+# ---------------------------------------------------------------- history: backfill, backtest
+
+
+def _jira_client(settings: dict[str, Any], retries: int):
+    from connectors.jira_backfill import connect
+
+    return connect(settings["JIRA_URL"], settings.get("JIRA_USER") or None,
+                   settings.get("JIRA_API_TOKEN") or None, max_retries=retries)
+
+
+def _progress(done: int, total: int | None) -> None:
+    click.echo(f"\r{done}/{total if total is not None else '?'} issues", err=True, nl=False)
+
+
+@cli.command()
+@click.option("--jql", required=True, help='which issues, e.g. "project = OPS AND created >= -90d"')
+@click.option("--restart", is_flag=True, help="ignore a stored cursor and start at the first issue")
+@click.option("--retries", default=3, show_default=True, type=click.IntRange(0, 10),
+              help="retries of a rate-limited (429) request")
+def backfill(jql: str, restart: bool, retries: int) -> None:
+    """Read issues with their changelog and comments from Jira (JIRA_URL, JIRA_USER,
+    JIRA_API_TOKEN) and store the events the webhooks would have sent. Resumable."""
+    from connectors.jira_backfill import BackfillError, backfill as run_backfill
+
+    settings = _settings()
+    app = _start(settings)
+    database, book = store.db.get_database(app), store.rulebook.get_rulebook(app)
+    try:
+        client = _jira_client(settings, retries)
+        result = run_backfill(database, client, jql, book.rules, settings["SLAWATCH_CLOCK"],
+                              progress=_progress, resume=not restart)
+    except BackfillError as exc:
+        click.echo("", err=True)
+        _fail(f"backfill: {exc}")
+    finally:
+        database.dispose()
+    resumed = f" (resumed at issue {result.resumed_at})" if result.resumed_at else ""
+    click.echo("", err=True)
+    click.echo(f"backfill: {result.issues} issues read{resumed}, {result.new_events} new events stored")
+
+
+def _day(_ctx, _param, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise click.BadParameter("use a date, YYYY-MM-DD (UTC)") from None
+
+
+@cli.command()
+@click.option("--rules", "rules_path", required=True, help="the proposed rules file")
+@click.option("--from", "start", callback=_day, help="first day counted (default: a year before --to)")
+@click.option("--to", "end", callback=_day, help="day after the last one counted (default: tomorrow)")
+@click.option("--vendor", help="only this vendor id")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="processes evaluating tickets (pays off with more than 2 idle CPUs)")
+def backtest(rules_path: str, start: datetime | None, end: datetime | None, vendor: str | None,
+             workers: int) -> None:
+    """Judge the stored history by NEW rules and by the rules in force (SLAWATCH_RULES), side by
+    side: attainment per metric and vendor, breaches gained and lost, tickets that change.
+    Nothing is written."""
+    from datetime import timedelta
+
+    from processors.backtest import render
+    from processors.periods import Period
+    from store.backtest import run_backtest
+    from store.history import vendor_names
+
+    settings = _settings()
+    try:
+        current = store.rulebook.read_rules(settings["SLAWATCH_RULES"])
+        proposed = store.rulebook.read_rules(rules_path)
+    except RulesError as exc:
+        _fail(str(exc))
+    now = settings["SLAWATCH_CLOCK"]()
+    end = end or datetime.combine(now.date(), datetime.min.time(), timezone.utc) + timedelta(days=1)
+    start = start or end - timedelta(days=365)
+    if start >= end:
+        _fail("backtest: --from must be before --to")
+    if vendor is not None and vendor not in vendor_names(current) | vendor_names(proposed):
+        _fail(f"backtest: no vendor {vendor!r} in either rules file")
+    database = store.db.Database(settings["SLAWATCH_DATABASE_URL"])
+    try:
+        window = Period("month", f"{start:%Y-%m-%d}..{end:%Y-%m-%d}", start, end, "UTC")
+        comparison = run_backtest(database, current, proposed, window, now, vendor, workers)
+    finally:
+        database.dispose()
+    click.echo(render(comparison, vendor_names(current) | vendor_names(proposed), settings["JIRA_URL"]))
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 A tick runs its steps in order and then records itself in `service_state` (which /healthz
 reads). Steps: look at the rules file (and store the version in force); recompute clocks that an
-earlier rules version computed; take or renew the scheduler lease; if this process leads: plan
+earlier rules version computed; take or renew the scheduler lease; if this process leads:
+reconcile with the Jira REST API when due (connectors/jira_reconcile.py), plan
 the alerts that fell due (scheduler/planning.py) and run the report jobs whose time has come
 (scheduler/cron.py); in every process: dispatch the outbox (scheduler/dispatch.py).
 
@@ -54,17 +55,19 @@ Step = Callable[[datetime], None]
 class Ticker:
     def __init__(self, db: Database, rulebook: RuleBook, tick_seconds: float,
                  clock: Callable[[], datetime], sender=None, jira_url: str | None = None,
-                 worker_id: str | None = None):
+                 worker_id: str | None = None, reconciler=None):
         self.db, self.rulebook, self.clock = db, rulebook, clock
         self.tick_seconds = tick_seconds
         self.jira_url = jira_url
         self.worker_id = worker_id or process_id()
         self.leading = False
+        self.reconciler = reconciler  # connectors/jira_reconcile.Reconciler, when Jira REST is configured
         self.dispatcher = Dispatcher(db, sender, self.worker_id) if sender is not None else None
         self.steps: list[tuple[str, Step]] = [
             ("rules", self.refresh_rules),
             ("recompute", self.recompute_stale),
             ("lease", self.take_lease),
+            ("reconcile", self.reconcile),
             ("alerts", self.plan_alerts),
             ("reports", self.run_reports),
             ("surveys", self.ask_surveys),
@@ -87,6 +90,11 @@ class Ticker:
         self.leading = False  # stays False if the database cannot be reached
         duration = timedelta(seconds=LEASE_TICKS * self.tick_seconds)
         self.leading = lease.acquire(self.db, LEASE_NAME, self.worker_id, now, duration)
+
+    def reconcile(self, now: datetime) -> None:
+        """Backfill what the webhooks missed, when due (connectors/jira_reconcile.py)."""
+        if self.leading and self.reconciler is not None:
+            self.reconciler.run(self.rulebook.rules, now)
 
     def plan_alerts(self, now: datetime) -> None:
         if self.leading:

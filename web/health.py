@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from processors.events import format_instant, parse_instant
 from scheduler import LAST_ERROR_KEY, LAST_TICK_KEY
+from connectors.jira_reconcile import read_status as read_reconcile_status
 from connectors.slack import WebApiSender
 from store import outbox
 from store.repo import get_service_state
@@ -78,6 +79,23 @@ def slack_health() -> dict[str, Any]:
     }
 
 
+def jira_health() -> dict[str, Any]:
+    """Reconcile with the Jira REST API: when it last ran and how many events it had to add
+    (events the webhooks missed). Informational: it never makes the service unhealthy."""
+    enabled = bool(current_app.config.get("JIRA_URL") and current_app.config.get("JIRA_API_TOKEN"))
+    try:
+        with context.database().reading() as session:
+            status = read_reconcile_status(session)
+    except SQLAlchemyError:
+        return {"reconcile": {"enabled": enabled, "error": "state unreadable"}}
+    last = status.last_run or {}
+    return {"reconcile": {
+        "enabled": enabled, "every_seconds": current_app.config.get("SLAWATCH_RECONCILE_SECONDS"),
+        "last_run_at": last.get("at"), "last_success_at": format_instant(status.last_success_at),
+        "last_issues": last.get("issues"), "last_new_events": last.get("new_events"),
+        "last_error": last.get("error"), "events_added": status.events_added}}
+
+
 @bp.get("/healthz")
 def healthz():
     now = context.now()
@@ -91,6 +109,7 @@ def healthz():
         "rules": rules_health(),
         "scheduler": scheduler,
         "slack": slack,
+        "jira": jira_health() if store["ok"] else {"reconcile": {"error": "database unreachable"}},
     }
     return jsonify(body), 200 if healthy else 503
 

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy.exc import SQLAlchemyError
 
+from connectors.jira_reconcile import read_status as read_reconcile_status
 from store.db import Database, get_database
 from store.queries import count_open_breaches, count_open_clocks
 
@@ -31,6 +32,7 @@ class StoreCollector:
             with self.db.reading() as session:
                 open_clocks = count_open_clocks(session)
                 breaches = count_open_breaches(session, self.clock())
+                reconcile = read_reconcile_status(session)
         except SQLAlchemyError as exc:
             log.warning("metrics: database unavailable: %s", type(exc).__name__)
             up.add_metric([], 0)
@@ -40,6 +42,14 @@ class StoreCollector:
         yield up
         yield GaugeMetricFamily("slawatch_open_clocks", "SLA clocks running or paused", value=open_clocks)
         yield GaugeMetricFamily("slawatch_breaches", "open SLA clocks past their target", value=breaches)
+        yield GaugeMetricFamily("slawatch_reconcile_events_added",
+                                "events reconcile stored that the webhooks had missed, ever",
+                                value=reconcile.events_added)
+        last = reconcile.last_run or {}
+        yield GaugeMetricFamily("slawatch_reconcile_last_new_events",
+                                "events the latest reconcile run stored", value=last.get("new_events") or 0)
+        yield GaugeMetricFamily("slawatch_reconcile_last_failed", "1 if the latest reconcile run failed",
+                                value=1 if last.get("error") else 0)
 
 
 class Metrics:

@@ -1,0 +1,193 @@
+"""Backtest (pure): the stored history judged by the rules in force and by proposed rules, side
+by side. Feed it one ticket's events at a time (`add`), then read `result()`:
+
+    test = Backtest(current, proposed, window, now, vendor=None)
+    for events in tickets: test.add(events)
+    comparison = test.result()
+
+What counts is what the reports count (processors/reports.py): a clock counts in the window its
+end (the earlier of stop and breach) falls in, for the vendor it was attributed to then.
+- attainment per vendor and metric, under each rules set (`MetricStats`, same arithmetic);
+- breaches gained: clocks (ticket, metric, cycle) counted and breached under the proposed rules
+  that were not breached under the current ones; breaches lost: the reverse;
+- the tickets whose verdict changes: those with a breach gained or lost.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Mapping
+
+from processors.events import TicketEvent
+from processors.periods import Period
+from processors.reports import NO_VENDOR, ClockRecord, MetricStats, metric_stats
+from processors.rules import METRICS, Rules
+from processors.sla import evaluate
+
+ALL = "*"  # the vendor key of the all-vendors line
+
+ClockId = tuple[str, str, int]  # ticket, metric, cycle
+
+
+@dataclass(frozen=True)
+class Change:
+    """One clock whose verdict differs: `before`/`after` are None when it does not count there."""
+
+    ticket: str
+    metric: str
+    cycle: int
+    before: ClockRecord | None
+    after: ClockRecord | None
+
+    @property
+    def gained(self) -> bool:
+        return self.after is not None and not self.after.met
+
+
+@dataclass(frozen=True)
+class Comparison:
+    window: Period
+    vendor: str | None
+    tickets: int  # tickets evaluated
+    before: Mapping[tuple[str, str], MetricStats]  # (vendor id or ALL or NO_VENDOR, metric)
+    after: Mapping[tuple[str, str], MetricStats]
+    changes: tuple[Change, ...]
+
+    @property
+    def gained(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.gained)
+
+    @property
+    def lost(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if not c.gained)
+
+    @property
+    def changed_tickets(self) -> tuple[str, ...]:
+        return tuple(sorted({c.ticket for c in self.changes}))
+
+    @property
+    def unchanged(self) -> bool:
+        """No verdict changes and the same attainment everywhere."""
+        def shares(stats):
+            return {k: (s.met, s.counted) for k, s in stats.items()}
+        return not self.changes and shares(self.before) == shares(self.after)
+
+
+@dataclass
+class Backtest:
+    current: Rules
+    proposed: Rules
+    window: Period
+    now: datetime
+    vendor: str | None = None
+    tickets: int = 0
+    _records: tuple[list[ClockRecord], list[ClockRecord]] = field(default_factory=lambda: ([], []))
+
+    def add(self, events: Iterable[TicketEvent], current: bool = True) -> None:
+        """One ticket's events; `current=False`: its clocks under the rules in force are known
+        already (given to `add_current`), so only the proposed rules are evaluated."""
+        events = list(events)
+        if not events:
+            return
+        self.tickets += 1
+        sides = zip((self.current, self.proposed), self._records)
+        for rules, records in (sides if current else list(sides)[1:]):
+            state = evaluate(events, rules, self.now)
+            if state is None:
+                continue
+            summary = state.facts.get("summary")
+            for clock in state.clocks:
+                record = ClockRecord(state.key, clock.metric, clock.cycle, clock.vendor,
+                                     int(clock.target.total_seconds()), int(clock.elapsed.total_seconds()),
+                                     clock.stopped_at, clock.breached_at, summary)
+                if self._counts(record):
+                    records.append(record)
+
+    def add_current(self, records: Iterable[ClockRecord]) -> None:
+        """Clocks under the rules in force taken from the clock cache (not re-evaluated)."""
+        self._records[0].extend(r for r in records if self._counts(r))
+
+    def _counts(self, record: ClockRecord) -> bool:
+        return self.window.contains(record.ended_at) and (self.vendor is None or record.vendor == self.vendor)
+
+    def records(self) -> tuple[list[ClockRecord], list[ClockRecord]]:
+        """The clocks counted so far, under the current and the proposed rules."""
+        return self._records
+
+    def absorb(self, tickets: int, before: list[ClockRecord], after: list[ClockRecord]) -> None:
+        """Take in what another Backtest of the same rules and window counted (a worker's part)."""
+        self.tickets += tickets
+        self._records[0].extend(before)
+        self._records[1].extend(after)
+
+    def result(self) -> Comparison:
+        before, after = self._records
+        return Comparison(self.window, self.vendor, self.tickets, self._stats(before, self.current),
+                          self._stats(after, self.proposed), _changes(before, after))
+
+    def _stats(self, records: list[ClockRecord], rules: Rules) -> dict[tuple[str, str], MetricStats]:
+        groups: dict[str, list[ClockRecord]] = defaultdict(list)
+        for record in records:
+            groups[record.vendor or NO_VENDOR].append(record)
+            groups[ALL].append(record)
+        return {(vendor, metric): metric_stats(mine, metric, self.window, rules.targets)
+                for vendor, mine in groups.items() for metric in METRICS}
+
+
+def _changes(before: list[ClockRecord], after: list[ClockRecord]) -> tuple[Change, ...]:
+    old: dict[ClockId, ClockRecord] = {(r.ticket, r.metric, r.cycle): r for r in before}
+    new: dict[ClockId, ClockRecord] = {(r.ticket, r.metric, r.cycle): r for r in after}
+    changes = []
+    for key in sorted(old.keys() | new.keys()):
+        was, now = old.get(key), new.get(key)
+        was_breached = was is not None and not was.met
+        now_breached = now is not None and not now.met
+        if was_breached != now_breached:
+            changes.append(Change(*key, was, now))
+    return tuple(changes)
+
+
+def _percent(stats: MetricStats | None) -> str:
+    if stats is None or stats.attainment is None:
+        return "    -"
+    return f"{stats.attainment * 100:5.1f}% ({stats.met}/{stats.counted})"
+
+
+def _duration(seconds: int) -> str:
+    hours, rest = divmod(abs(seconds) // 60, 60)
+    return f"{hours}h{rest:02d}m" if hours else f"{rest}m"
+
+
+def _verdict(record: ClockRecord | None) -> str:
+    if record is None:
+        return "not counted"
+    return f"breached (+{_duration(record.over_seconds)})" if not record.met else "met"
+
+
+def render(comparison: Comparison, names: Mapping[str, str], jira_url: str | None,
+           limit: int = 50) -> str:
+    """The comparison as plain text: attainment table, breach counts, changed tickets."""
+    window = comparison.window
+    lines = [f"Backtest {window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d} (end exclusive), "
+             f"{comparison.tickets} tickets" + (f", vendor {comparison.vendor}" if comparison.vendor else ""),
+             "", f"{'vendor':<24} {'metric':<15} {'rules in force':>22} {'proposed':>22} {'change':>9}"]
+    vendors = sorted({v for v, _ in (*comparison.before, *comparison.after)}, key=lambda v: (v == ALL, v))
+    for vendor in vendors:
+        label = "all vendors" if vendor == ALL else names.get(vendor, vendor)
+        for metric in METRICS:
+            was, now = comparison.before.get((vendor, metric)), comparison.after.get((vendor, metric))
+            delta = ("" if was is None or now is None or was.attainment is None or now.attainment is None
+                     else f"{(now.attainment - was.attainment) * 100:+.1f}pp")
+            lines.append(f"{label[:24]:<24} {metric:<15} {_percent(was):>22} {_percent(now):>22} {delta:>9}")
+    lines += ["", f"breaches gained: {len(comparison.gained)}, lost: {len(comparison.lost)}, "
+                  f"tickets whose verdict changes: {len(comparison.changed_tickets)}"]
+    if comparison.unchanged:
+        lines.append("no change: the proposed rules judge this history exactly as the rules in force")
+    for change in comparison.changes[:limit]:
+        link = f"  {jira_url.rstrip('/')}/browse/{change.ticket}" if jira_url else ""
+        lines.append(f"  {change.ticket} {change.metric} #{change.cycle}: {_verdict(change.before)} -> "
+                     f"{_verdict(change.after)}{link}")
+    if len(comparison.changes) > limit:
+        lines.append(f"  ... and {len(comparison.changes) - limit} more")
+    return "\n".join(lines)

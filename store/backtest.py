@@ -1,0 +1,127 @@
+"""Reading the event log for a backtest: every ticket's events, one ticket at a time, in one
+streamed query (nothing is written). See processors/backtest.py for what is computed.
+
+Tickets read: those created in [window start - LOOKBACK, window end), not deleted; a clock of an
+older ticket that ends inside the window (a ticket reopened months later) is not seen.
+
+Under the rules in force, a ticket's clocks come from the clock cache (what the reports show)
+when every one of its rows was computed with that rules version; only the other tickets are
+evaluated twice. Excused breaches count as breaches on both sides.
+
+With `workers` > 1 the evaluation (the costly part) runs in that many processes: this process
+streams the payloads in chunks of CHUNK tickets, the workers (which parse the two rules texts
+once each) decode and evaluate them and send back the clocks counted.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Iterator
+
+from sqlalchemy import select
+
+from processors.backtest import Backtest, Comparison
+from processors.events import TicketEvent
+from processors.reports import ClockRecord
+from processors.periods import Period
+from processors.rules import Rules, parse_rules
+from store.db import Database
+from store.history import load_clock_records
+from store.models import ClockRow, Event, Ticket
+
+LOOKBACK = timedelta(days=90)
+BATCH = 5000
+CHUNK = 1000
+START_METHOD = "fork"  # Linux; elsewhere spawn (workers parse the rules texts either way)
+
+
+def _tickets(created_from: datetime, created_to: datetime):
+    return (select(Ticket.key).where(Ticket.created_at >= created_from, Ticket.created_at < created_to,
+                                     Ticket.deleted.is_(False)))
+
+
+def ticket_payloads(db: Database, created_from: datetime,
+                    created_to: datetime) -> Iterator[tuple[str, list[str]]]:
+    """Each ticket's key and stored event payloads (in event order), tickets in key order."""
+    query = (select(Event.ticket, Event.payload).where(Event.ticket.in_(_tickets(created_from, created_to)))
+             .order_by(Event.ticket, Event.at, Event.id))
+    with db.engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(query)
+        current, payloads = None, []
+        for ticket, payload in result:
+            if ticket != current and payloads:
+                yield current, payloads
+                payloads = []
+            current = ticket
+            payloads.append(payload)
+        if payloads:
+            yield current, payloads
+
+
+def cached_clocks(db: Database, current: Rules, window: Period, now: datetime,
+                  created_from: datetime) -> tuple[list[ClockRecord], set[str]]:
+    """The cached clock records under `current` of the window's tickets, and the tickets whose
+    cache holds rows of another rules version (to be evaluated instead)."""
+    tickets = _tickets(created_from, window.end)
+    stale_query = (select(ClockRow.ticket).distinct()
+                   .where(ClockRow.rules_version != current.version, ClockRow.ticket.in_(tickets)))
+    with db.engine.connect() as connection:
+        stale = set(connection.scalars(stale_query))
+        keys = set(connection.scalars(tickets))
+        records = [replace(r, excused=False) for r in
+                   load_clock_records(connection, window.start, window.end, now, current.calendars)
+                   if r.ticket in keys and r.ticket not in stale]
+    return records, stale
+
+
+def _decode(payloads: list[str]) -> list[TicketEvent]:
+    return [TicketEvent.from_json(json.loads(p)) for p in payloads]
+
+
+def run_backtest(db: Database, current: Rules, proposed: Rules, window: Period, now: datetime,
+                 vendor: str | None = None, workers: int = 1) -> Comparison:
+    test = Backtest(current, proposed, window, now, vendor)
+    created_from = window.start - LOOKBACK
+    records, stale = cached_clocks(db, current, window, now, created_from)
+    test.add_current(records)
+    histories = ((p, key in stale) for key, p in ticket_payloads(db, created_from, window.end))
+    if workers <= 1:
+        for payloads, evaluate_current in histories:
+            test.add(_decode(payloads), evaluate_current)
+        return test.result()
+    setup = ((current.text, current.path), (proposed.text, proposed.path), window, now, vendor)
+    context = multiprocessing.get_context(START_METHOD if START_METHOD in multiprocessing.get_all_start_methods()
+                                          else "spawn")
+    with context.Pool(workers, initializer=_start_worker, initargs=setup) as pool:
+        for part in pool.imap_unordered(_judge_chunk, _chunks(histories)):
+            test.absorb(*part)
+    return test.result()
+
+
+def _chunks(histories: Iterator[tuple[list[str], bool]]) -> Iterator[list[tuple[list[str], bool]]]:
+    chunk: list[tuple[list[str], bool]] = []
+    for payloads in histories:
+        chunk.append(payloads)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+_worker: dict[str, object] = {}
+
+
+def _start_worker(current: tuple[str, str], proposed: tuple[str, str], window: Period, now: datetime,
+                  vendor: str | None) -> None:
+    _worker["args"] = (parse_rules(*current), parse_rules(*proposed), window, now, vendor)
+
+
+def _judge_chunk(chunk: list[tuple[list[str], bool]]):
+    test = Backtest(*_worker["args"])
+    for payloads, evaluate_current in chunk:
+        test.add(_decode(payloads), evaluate_current)
+    before, after = test.records()
+    return test.tickets, before, after

@@ -1,0 +1,217 @@
+"""The dashboard: server-rendered, read-only pages for managers and admins.
+
+    /                  per vendor, this week and this quarter; clocks about to breach; open breaches
+    /tickets/<KEY>     the event timeline and every clock, with its explanation
+    /vendors/<id>      12-week attainment chart, quarterly scorecard, worst breaches
+    /rules             the rules in force, earlier versions, the last reload error
+
+The attainment figures are counted in the database (store.attainment) by the rules of
+processors.reports; test_dashboard holds them equal to store.history's, i.e. to `slawatch report`,
+so the pages and the reports agree at any size of history. HTTP basic auth guards
+every page when SLAWATCH_DASHBOARD_PASSWORD is set.
+"""
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from processors.events import EventKind
+from types import SimpleNamespace
+
+from processors.periods import local_day, months_of, previous, quarter_of, week_of, weeks_ending
+from processors.reports import NO_VENDOR, MetricStats
+from processors.rules import METRICS
+from store import dashboard as queries
+from store.attainment import attainment
+from store.models import Ticket
+from store.repo import load_events
+from web import context
+from web.svg import attainment_chart
+
+bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/dashboard")
+METRIC_NAMES = {"first_response": "First response", "resolution": "Resolution"}
+
+
+@bp.before_request
+def _authenticate():
+    password = current_app.config.get("SLAWATCH_DASHBOARD_PASSWORD")
+    if not password:
+        return None
+    auth = request.authorization  # any user name (e.g. "admin"); only the password counts
+    given = (auth.password or "") if auth is not None and auth.type == "basic" else ""
+    if auth is not None and hmac.compare_digest(given.encode(), password.encode()):
+        return None
+    return Response("Sign in to see the Slawatch dashboard.\n", 401,
+                    {"WWW-Authenticate": 'Basic realm="Slawatch dashboard", charset="UTF-8"'},
+                    mimetype="text/plain")
+
+
+def _zone() -> str:
+    return context.rulebook().rules.reports.weekly.timezone
+
+
+@bp.app_template_filter("pct")
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+@bp.app_template_filter("duration")
+def _duration(seconds: int | float | None, days: bool = True) -> str:
+    """"1d 4h 5m" (wall-clock time); with days=False "28h 5m" (business time: no day is 24h)."""
+    if seconds is None:
+        return "–"
+    sign, seconds = ("−" if seconds < 0 else ""), abs(int(seconds))
+    days, rest = divmod(seconds, 86400) if days else (0, seconds)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes or not (days or hours) else ""]
+    return sign + " ".join(p for p in parts if p)
+
+
+@bp.app_template_filter("when")
+def _when(at: datetime | None) -> str:
+    if at is None:
+        return "–"
+    return at.astimezone(ZoneInfo(_zone())).strftime("%Y-%m-%d %H:%M")
+
+
+def _names() -> dict[str | None, str]:
+    names: dict[str | None, str] = {v.id: v.name for v in context.rulebook().rules.vendors}
+    names[None] = NO_VENDOR
+    return names
+
+
+def _render(template: str, status: int = 200, **values):
+    values.setdefault("zone", _zone())
+    values.setdefault("metric_names", METRIC_NAMES)
+    values.setdefault("vendor_names", _names())
+    return render_template(template, **values), status
+
+
+def _not_found(what: str):
+    return _render("dashboard/not_found.html", 404, title="Not found", what=what)
+
+
+FIGURES_SECONDS = 30  # attainment figures are recounted at most this often per process
+
+
+def _figures(session, rules, periods, now: datetime, vendor: str | None = None):
+    """store.attainment, kept for FIGURES_SECONDS: a full count scans the clocks of the periods
+    (about 1 s with 100,000 tickets), the other queries of a page walk indexes."""
+    cache = current_app.extensions.setdefault("slawatch.dashboard_figures", {})
+    key = (rules.version, tuple(p.label for p in periods), vendor)
+    kept = cache.get(key)
+    if kept is not None and 0 <= (now - kept[0]).total_seconds() < FIGURES_SECONDS:
+        return kept[1]
+    figures = attainment(session, rules, periods, now, vendor=vendor)
+    cache[key] = (now, figures)
+    return figures
+
+
+def _section(figures, vendor_id: str, period, previous_period=None) -> SimpleNamespace:
+    """The figures of one vendor and period, shaped like the reports' sections and scorecards."""
+    key = (vendor_id, period.label)
+    metrics = {m: figures.stats(vendor_id, period, m) or MetricStats(m, None, 0, 0, 0, None, None)
+               for m in METRICS}
+    previous_values = {}
+    if previous_period is not None:
+        previous_values = {m: s.attainment if (s := figures.stats(vendor_id, previous_period, m)) else None
+                           for m in METRICS}
+    return SimpleNamespace(metrics=metrics, opened=figures.opened.get(key, 0), resolved=figures.resolved.get(key, 0),
+                           breaches=figures.breaches.get(key, 0), excused=figures.excused.get(key, 0),
+                           satisfaction=figures.satisfaction.get(key, {}), previous=previous_values)
+
+
+@bp.get("/")
+def overview():
+    rules, now = context.rulebook().rules, context.now()
+    today = local_day(now, _zone())
+    week, quarter = week_of(today, _zone()), quarter_of(today, _zone())
+    with context.database().reading() as session:
+        figures = _figures(session, rules, [week, quarter], now)
+        soon = queries.due_soon(session, now)
+        breaches, breach_count = queries.open_breaches(session, now)
+    vendors = [(v.id, v.name, _section(figures, v.id, week), _section(figures, v.id, quarter)) for v in rules.vendors]
+    return _render("dashboard/overview.html", title="Service levels", now=now, week=week, quarter=quarter,
+                   vendors=vendors, targets=rules.targets, soon=soon, breaches=breaches,
+                   breach_count=breach_count, metrics=METRICS)
+
+
+@bp.get("/vendors/<vendor_id>")
+def vendor(vendor_id: str):
+    rules, now = context.rulebook().rules, context.now()
+    found = next((v for v in rules.vendors if v.id == vendor_id), None)
+    if found is None:
+        return _not_found(f"vendor {vendor_id}")
+    today = local_day(now, _zone())
+    weeks, quarter = weeks_ending(week_of(today, _zone()), 12), quarter_of(today, _zone())
+    months = months_of(quarter)
+    with context.database().reading() as session:
+        figures = _figures(session, rules, [*weeks, quarter, previous(quarter), *months], now, vendor=vendor_id)
+        worst = queries.worst_breaches(session, vendor_id, quarter.start, quarter.end)
+    trend = [(week, {m: s.attainment if (s := figures.stats(vendor_id, week, m)) else None for m in METRICS})
+             for week in weeks]
+    card = _section(figures, vendor_id, quarter, previous(quarter))
+    card.monthly = {m: tuple(_section(figures, vendor_id, month).metrics[m] for month in months) for m in METRICS}
+    labels = [period.label for period in weeks]
+    series = {m: [values.get(m) for _, values in trend] for m in METRICS}
+    chart = attainment_chart(f"{found.name}: attainment per week, {labels[0]} to {labels[-1]}",
+                             labels, series, rules.targets)
+    return _render("dashboard/vendor.html", title=found.name, vendor=found, trend=trend, chart=chart,
+                   card=card, quarter=quarter, worst=worst, targets=rules.targets, metrics=METRICS)
+
+
+def _pauses(events, pause_statuses) -> list[tuple[datetime, datetime | None]]:
+    """The intervals the ticket spent in a pause status, from its status changes."""
+    spans: list[tuple[datetime, datetime | None]] = []
+    started: datetime | None = None
+    for event in events:
+        if event.kind is not EventKind.STATUS_CHANGED:
+            continue
+        paused = (event.to_value or "").casefold() in pause_statuses
+        if paused and started is None:
+            started = event.at
+        elif not paused and started is not None:
+            spans.append((started, event.at))
+            started = None
+    if started is not None:
+        spans.append((started, None))
+    return spans
+
+
+@bp.get("/tickets/<key>")
+def ticket(key: str):
+    rules = context.rulebook().rules
+    with context.database().reading() as session:
+        row = session.get(Ticket, key)
+        if row is None:
+            return _not_found(f"ticket {key}")
+        events = load_events(session, key)
+        clocks = queries.ticket_clocks(session, key)
+    policies = {policy.name: policy for policy in rules.policies}
+    explained = []
+    for clock, line in clocks:
+        policy = policies.get(clock.policy)
+        spans = _pauses(events, set(policy.pause_statuses) if policy else set())
+        end = clock.stopped_at or context.now()
+        pauses = [(s, e) for s, e in spans if s < end and (e is None or e > clock.started_at)]
+        explained.append((clock, line, pauses))
+    return _render("dashboard/ticket.html", title=key, ticket=row, events=events, clocks=explained,
+                   rules_version=rules.version, now=context.now())
+
+
+@bp.get("/rules")
+def rules_page():
+    book = context.rulebook()
+    with context.database().reading() as session:
+        versions = queries.rule_versions(session)
+        stored_error = queries.reload_error(session)
+    error = ({"lines": list(book.last_error.lines), "at": book.last_error.at} if book.last_error
+             else stored_error)
+    return _render("dashboard/rules.html", title="Rules", rules=book.rules, path=book.path,
+                   loaded_at=book.loaded_at, versions=versions, error=error)
+
