@@ -133,7 +133,8 @@ def error_from_network(error: BaseException) -> SlackError:
     return SlackTransientError(f"cannot reach Slack: {type(cause).__name__}: {cause}"[:200])
 
 
-def _calling(call: Callable[..., Any], **kwargs: Any) -> Any:
+def call_api(call: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call a WebClient method, turning its failures into our errors by cause."""
     try:
         return call(**kwargs)
     except SlackApiError as e:
@@ -160,20 +161,20 @@ class WebApiSender:
 
     def post(self, channel: str, text: str, blocks: list[dict] | None = None,
              thread_ts: str | None = None) -> Posted:
-        response = _calling(self._client.chat_postMessage, channel=channel, text=text,
+        response = call_api(self._client.chat_postMessage, channel=channel, text=text,
                             blocks=blocks, thread_ts=thread_ts,
                             unfurl_links=False, unfurl_media=False)
         return Posted(channel=response["channel"], ts=response["ts"])
 
     def update(self, channel: str, ts: str, text: str, blocks: list[dict] | None = None) -> Posted:
-        response = _calling(self._client.chat_update, channel=channel, ts=ts, text=text,
+        response = call_api(self._client.chat_update, channel=channel, ts=ts, text=text,
                             blocks=blocks)
         return Posted(channel=response["channel"], ts=response["ts"])
 
     def upload(self, channel: str, filename: str, content: bytes, title: str,
                initial_comment: str | None = None, thread_ts: str | None = None) -> None:
         try:
-            _calling(self._client.files_upload_v2, channel=channel, filename=filename,
+            call_api(self._client.files_upload_v2, channel=channel, filename=filename,
                      content=content, title=title, initial_comment=initial_comment,
                      thread_ts=thread_ts)
         except SlackRequestError as e:  # the upload URL answered a non-200 success status

@@ -15,27 +15,15 @@ are narrowed to connectors.slack's SlackRateLimited / SlackTransientError / Slac
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from connectors.slack import (
-    NETWORK_ERRORS, Posted, SlackTransientError, error_from_api, error_from_network,
-)
+from connectors.slack import Posted, SlackTransientError, call_api
 
 EVENT_TYPE = "slawatch_outbox"
 LOOKBACK = timedelta(seconds=60)  # Slack's clock vs ours, and the time a request took
 MAX_PAGES = 20
-
-
-def _call(method: Callable[..., Any], **kwargs: Any) -> Any:
-    try:
-        return method(**kwargs)
-    except SlackApiError as e:
-        raise error_from_api(e) from None
-    except NETWORK_ERRORS as e:
-        raise error_from_network(e) from None
 
 
 def metadata(key: str) -> dict[str, Any]:
@@ -45,7 +33,7 @@ def metadata(key: str) -> dict[str, Any]:
 def post_keyed(client: WebClient, key: str, channel: str, text: str,
                blocks: list[dict] | None = None, thread_ts: str | None = None) -> Posted:
     """chat.postMessage with the outbox key in the message metadata."""
-    response = _call(client.chat_postMessage, channel=channel, text=text, blocks=blocks,
+    response = call_api(client.chat_postMessage, channel=channel, text=text, blocks=blocks,
                       thread_ts=thread_ts, metadata=metadata(key),
                       unfurl_links=False, unfurl_media=False)
     return Posted(channel=response["channel"], ts=response["ts"])
@@ -70,9 +58,9 @@ def find_posted(client: WebClient, channel_id: str, key: str, since: datetime,
         if cursor:
             args["cursor"] = cursor
         if thread_ts:
-            response = _call(client.conversations_replies, ts=thread_ts, **args)
+            response = call_api(client.conversations_replies, ts=thread_ts, **args)
         else:
-            response = _call(client.conversations_history, **args)
+            response = call_api(client.conversations_history, **args)
         for message in response.get("messages") or []:
             if _key_of(message) == key:
                 return Posted(channel=channel_id, ts=message["ts"])
@@ -93,7 +81,7 @@ def channel_id_of(client: WebClient, channel: str) -> str | None:
                                 "exclude_archived": True}
         if cursor:
             args["cursor"] = cursor
-        response = _call(client.conversations_list, **args)
+        response = call_api(client.conversations_list, **args)
         for found in response.get("channels") or []:
             if found.get("name") == name:
                 return found["id"]
