@@ -34,7 +34,7 @@ ClockState = Literal["running", "paused", "stopped"]
 
 
 @dataclass(frozen=True)
-class Warning:
+class WarningLevel:
     fraction: float  # e.g. 0.5 for "50%"
     at: datetime | None  # when elapsed reaches fraction * target (projected while running; None if not reached and paused/stopped)
 
@@ -55,7 +55,7 @@ class Clock:
     policy: str
     vendor: str | None  # vendor at the time the clock stopped (or now, while open)
     evaluated_at: datetime
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[WarningLevel, ...] = ()
 
     @property
     def breached(self) -> bool:
@@ -257,7 +257,7 @@ def _clock(history: _History, policy: Policy, rules: Rules, metric: str, cycle: 
         breached_at = None
     due_at = None if is_paused else _due(counted, rule.target, stop, last, rules, default_calendar)
     warnings = tuple(
-        Warning(f, _warning_at(counted, rule.target * f, stop)) for f in rule.warn_at
+        WarningLevel(f, _warning_at(counted, rule.target * f, stop)) for f in rule.warn_at
     )
     return Clock(
         metric=metric, cycle=cycle,
