@@ -285,3 +285,15 @@ class Survey(Base):
     csat: Mapped[int | None] = mapped_column(Integer)
     communication: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[datetime | None] = mapped_column(index=True)  # ix_surveys_answered_at
+
+
+# --- 0004 pending recompute (lead) ---
+
+
+# --- 0005 rule pins (effective-dated rules) ---
+
+
+# --- 0006 dashboard figures ---
+
+
+# --- 0007 jira write-back ---

@@ -1,0 +1,23 @@
+"""effective-dated rules: versions pinned for tickets created before a date
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-24
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
