@@ -45,6 +45,8 @@ DEFAULTS: dict[str, str | None] = {
     "SLAWATCH_RECONCILE_MARGIN_SECONDS": "3600",
     "SLAWATCH_RECONCILE_JQL": None,
     "SLAWATCH_DASHBOARD_PASSWORD": None,
+    "SLAWATCH_FIGURES_SECONDS": "60",  # how often the worker counts the dashboard's figures
+    "PROMETHEUS_MULTIPROC_DIR": None,  # prometheus_client's own: counters summed over gunicorn workers
 }
 
 
@@ -78,6 +80,7 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     _number(settings, "SLAWATCH_MAX_BODY_BYTES", int)
     _number(settings, "SLAWATCH_RECONCILE_SECONDS", float)
     _number(settings, "SLAWATCH_RECONCILE_MARGIN_SECONDS", float)
+    _number(settings, "SLAWATCH_FIGURES_SECONDS", float)
     expected = settings["SLAWATCH_SCHEDULER_EXPECTED"]
     if isinstance(expected, str):
         expected = expected.strip().lower() not in ("0", "false", "no", "off", "")
@@ -278,6 +281,99 @@ def rules_check(path: str | None) -> None:
     click.echo(summary(loaded))
 
 
+def _created_before(value: str) -> datetime:
+    """`rules apply --from`: a date YYYY-MM-DD (midnight UTC) or an ISO 8601 instant with Z or an
+    offset; exits 1 on anything else."""
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError:
+        pass
+    try:
+        return parse_instant(value)
+    except ValueError:
+        _fail(f"rules apply: bad --from {value!r}: use a date, YYYY-MM-DD (midnight UTC), or an "
+              f"instant with Z or an offset, like 2026-03-01T09:00:00+01:00")
+
+
+def _rules_database(settings: dict[str, Any]) -> store.db.Database:
+    """The database of SLAWATCH_DATABASE_URL; an embedded SQLite file is migrated first."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    url = settings["SLAWATCH_DATABASE_URL"]
+    try:
+        if make_url(url).get_backend_name() == "sqlite":
+            store.db.upgrade(url)
+    except (SQLAlchemyError, OSError) as exc:
+        _fail(f"cannot open the database {make_url(url).render_as_string(hide_password=True)}: {exc}")
+    return store.db.Database(url)
+
+
+@rules.command("apply")
+@click.argument("new_path", metavar="NEW.yaml")
+@click.option("--from", "start", required=True, metavar="DATE",
+              help="tickets created from then on are judged by NEW.yaml: YYYY-MM-DD (midnight UTC) "
+                   "or an instant like 2026-03-01T09:00:00+01:00")
+@click.option("--rules", "rules_path", help="the rules file to replace (default SLAWATCH_RULES)")
+def rules_apply(new_path: str, start: str, rules_path: str | None) -> None:
+    """Put NEW.yaml in force for the tickets created from DATE on; older tickets keep being judged
+    by the version in force now. Replaces the rules file; running services reload it."""
+    from processors.report_render import instant_text
+    from store.rule_pins import ApplyError, apply_rules
+
+    created_before = _created_before(start)
+    try:
+        new = store.rulebook.read_rules(new_path)
+    except RulesError as exc:
+        _fail(str(exc))
+    settings = _settings()
+    path = rules_path or settings["SLAWATCH_RULES"]
+    database = _rules_database(settings)
+    try:
+        applied = apply_rules(database, path, new, created_before, settings["SLAWATCH_CLOCK"]())
+    except ApplyError as exc:
+        _fail(f"rules apply: {exc}")
+    finally:
+        database.dispose()
+    if not applied.changed:
+        click.echo(f"{new_path} is the version in force in {path} already ({new.version[:12]}); nothing changed")
+        return
+    when = instant_text(created_before)
+    click.echo(f"{path}: version {new.version[:12]} judges the tickets created from {when}; those created "
+               f"before keep version {applied.pinned[:12]}. Running services reload the file by themselves "
+               f"(at once on SIGHUP).")
+
+
+@rules.command("pins")
+@click.option("--rules", "rules_path", help="the rules file in force (default SLAWATCH_RULES)")
+def rules_pins(rules_path: str | None) -> None:
+    """Show which rules version judges the tickets created when (`rules apply`). Read-only."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from processors.report_render import instant_text, span_text
+    from processors.rule_schedule import RuleSpan
+    from store.rule_pins import load_pins
+    from store.rulebook import content_version
+
+    settings = _settings()
+    path = rules_path or settings["SLAWATCH_RULES"]
+    database = store.db.Database(settings["SLAWATCH_DATABASE_URL"])
+    try:
+        with database.reading() as session:
+            pins = load_pins(session)
+    except SQLAlchemyError as exc:
+        _fail(f"cannot read the pins from {database.display_url()}: {exc.orig or exc}")
+    finally:
+        database.dispose()
+    current = content_version(path)
+    start = None
+    for pin in pins:
+        click.echo(f"{span_text(RuleSpan(pin.version, start, pin.created_before))}: {pin.version[:12]} "
+                   f"(pinned {instant_text(pin.applied_at)}, when {pin.replaced_by[:12]} was applied)")
+        start = pin.created_before
+    now = f"{current[:12]} (in {path} now)" if current else f"the rules in {path} (cannot read it)"
+    click.echo(f"{span_text(RuleSpan('', start, None))}: {now}")
+
+
 def _parse_at(_ctx, _param, value: str | None) -> datetime:
     if value is None:
         return utc_now()
@@ -436,7 +532,7 @@ def backfill(jql: str, restart: bool, retries: int) -> None:
     database, book = store.db.get_database(app), store.rulebook.get_rulebook(app)
     try:
         client = _jira_client(settings, retries)
-        result = run_backfill(database, client, jql, book.rules, settings["SLAWATCH_CLOCK"],
+        result = run_backfill(database, client, jql, book.schedule, settings["SLAWATCH_CLOCK"],
                               progress=_progress, resume=not restart)
     except BackfillError as exc:
         click.echo("", err=True)
@@ -468,13 +564,15 @@ def backtest(rules_path: str, start: datetime | None, end: datetime | None, vend
              workers: int) -> None:
     """Judge the stored history by NEW rules and by the rules in force (SLAWATCH_RULES), side by
     side: attainment per metric and vendor, breaches gained and lost, tickets that change.
-    Nothing is written."""
+    Tickets pinned by `rules apply` are judged by their pinned version on both sides, as they
+    would be after a deploy. Nothing is written."""
     from datetime import timedelta
 
     from processors.backtest import render
     from processors.periods import Period
     from store.backtest import run_backtest
     from store.history import vendor_names
+    from store.rule_pins import load_schedule
 
     settings = _settings()
     try:
@@ -492,7 +590,10 @@ def backtest(rules_path: str, start: datetime | None, end: datetime | None, vend
     database = store.db.Database(settings["SLAWATCH_DATABASE_URL"])
     try:
         window = Period("month", f"{start:%Y-%m-%d}..{end:%Y-%m-%d}", start, end, "UTC")
-        comparison = run_backtest(database, current, proposed, window, now, vendor, workers)
+        with database.reading() as session:  # tickets pinned by `rules apply` stay pinned on both sides
+            schedule = load_schedule(session, current)
+        comparison = run_backtest(database, schedule, schedule.with_current(proposed), window, now,
+                                  vendor, workers)
     finally:
         database.dispose()
     click.echo(render(comparison, vendor_names(current) | vendor_names(proposed), settings["JIRA_URL"]))

@@ -14,7 +14,8 @@ API (changelog histories and comments carry the same ids), give the same keys:
     jira:{issue_id}:created    jira:{issue_id}:changelog:{changelog_id}:{field}
     jira:{issue_id}:deleted    jira:{issue_id}:comment:{comment_id}
 and, for a changelog without an id, jira:{issue_id}:{field}:{epoch_ms}:{from}:{to}.
-`person_from_json`, `facts_from_fields` and `parse_jira_time` are shared with that backfill.
+`person_from_json`, `facts_from_fields`, `parse_jira_time`, `Issue`, `changelog_events` and
+`comment_event` are shared with that backfill (connectors/jira_history.py).
 
 Nothing here logs a payload: reasons and log lines name paths and event types only.
 """
@@ -37,6 +38,7 @@ SIGNATURE_METHODS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_MS = timedelta(milliseconds=1)
 _ISSUE_ID_IN_URL = re.compile(r"/issue/(\d+)/comment/")
+WRITE_BACK_MARK = "(slawatch ref: "  # the last line of Slawatch's own comments (connectors/jira_writeback.py)
 
 
 def verify_signature(secret: str, body: bytes, header: str | None) -> None:
@@ -178,20 +180,22 @@ def _component_names(value: Any, where: str) -> tuple[str, ...]:
 # --- the pieces every handler needs ---------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Issue:
+class Issue:
+    """One issue as a parser sees it: key, id, its raw `fields`, and the facts events carry."""
+
     key: str
     id: str  # Jira's numeric issue id (a string), else the key
     fields: dict[str, Any]
     facts: dict[str, Any]
 
 
-def _issue(payload: Mapping[str, Any], event: str) -> _Issue:
+def _issue(payload: Mapping[str, Any], event: str) -> Issue:
     issue = _obj(payload, "issue", "")
     key = None if issue is None else _text(issue, "key", "issue")
     if not key:
         raise MalformedPayload(f"{event} payload has no issue key")
     fields = _obj(issue, "fields", "issue") or {}
-    return _Issue(key, _ident(issue, "id", "issue") or key, fields, facts_from_fields(fields))
+    return Issue(key, _ident(issue, "id", "issue") or key, fields, facts_from_fields(fields))
 
 
 def _timestamp(payload: Mapping[str, Any]) -> datetime | None:
@@ -211,7 +215,7 @@ def _field_time(fields: Mapping[str, Any], name: str) -> datetime | None:
     return None if value is None else parse_jira_time(value)
 
 
-def _event(issue: _Issue, kind: EventKind, at: datetime, dedup_key: str, actor: Person | None,
+def _event(issue: Issue, kind: EventKind, at: datetime, dedup_key: str, actor: Person | None,
            **extra: Any) -> TicketEvent:
     extra.setdefault("facts", issue.facts)
     return TicketEvent(ticket=issue.key, kind=kind, at=at, dedup_key=dedup_key, actor=actor, **extra)
@@ -239,11 +243,11 @@ def parse_issue_updated(payload: Mapping[str, Any]) -> list[TicketEvent]:
     issue = _issue(payload, "jira:issue_updated")
     at = _when(_timestamp(payload), _field_time(issue.fields, "updated"))
     actor = person_from_json(payload.get("user"))
-    events = _changelog_events(issue, _obj(payload, "changelog", ""), at, actor)
+    events = changelog_events(issue, _obj(payload, "changelog", ""), at, actor)
     comment = _obj(payload, "comment", "")
     type_name = _text(payload, "issue_event_type_name", "")
     if comment is not None and (type_name in (None, "issue_commented") or "comment" not in type_name):
-        events.append(_comment_event(issue, comment, at, actor))
+        events.append(comment_event(issue, comment, at, actor))
     transition = _obj(payload, "transition", "")
     if transition and not any(e.kind is EventKind.STATUS_CHANGED for e in events):
         item = {"field": "status", "fromString": _text(transition, "from_status", "transition"),
@@ -265,7 +269,7 @@ def parse_comment_created(payload: Mapping[str, Any]) -> list[TicketEvent]:
     issue = _issue(payload, "comment_created")
     if match and issue.id == issue.key:  # no issue.id: take it from the comment's URL
         issue = replace(issue, id=match.group(1))
-    return [_comment_event(issue, comment, _timestamp(payload), person_from_json(payload.get("user")))]
+    return [comment_event(issue, comment, _timestamp(payload), person_from_json(payload.get("user")))]
 
 
 def _no_events(payload: Mapping[str, Any]) -> list[TicketEvent]:
@@ -307,8 +311,9 @@ _ITEM_KINDS = {"status": EventKind.STATUS_CHANGED, "assignee": EventKind.ASSIGNE
                **{field: EventKind.FIELDS_CHANGED for field in _FIELDS_CHANGED}}
 
 
-def _changelog_events(issue: _Issue, changelog: dict[str, Any] | None, at: datetime,
-                      actor: Person | None) -> list[TicketEvent]:
+def changelog_events(issue: Issue, changelog: dict[str, Any] | None, at: datetime,
+                     actor: Person | None) -> list[TicketEvent]:
+    """One event per changelog item we use (webhook `changelog` or REST history), deduplicated."""
     if changelog is None:
         return []
     changelog_id = _ident(changelog, "id", "changelog")
@@ -322,7 +327,7 @@ def _changelog_events(issue: _Issue, changelog: dict[str, Any] | None, at: datet
     return list(events.values())
 
 
-def _item_event(issue: _Issue, item: Mapping[str, Any], changelog_id: str | None, at: datetime,
+def _item_event(issue: Issue, item: Mapping[str, Any], changelog_id: str | None, at: datetime,
                 actor: Person | None) -> TicketEvent | None:
     where = "changelog.items[]"
     field = _text(item, "field", where)
@@ -356,15 +361,18 @@ def _item_event(issue: _Issue, item: Mapping[str, Any], changelog_id: str | None
     return _event(issue, kind, at, key, actor, from_value=before, to_value=after, facts=facts)
 
 
-def _comment_event(issue: _Issue, comment: Mapping[str, Any], fallback_at: datetime | None,
-                   fallback_actor: Person | None) -> TicketEvent:
+def comment_event(issue: Issue, comment: Mapping[str, Any], fallback_at: datetime | None,
+                  fallback_actor: Person | None) -> TicketEvent:
+    """The COMMENTED event of one comment (webhook or REST JSON); public unless restricted."""
     comment_id = _ident(comment, "id", "comment")
     if comment_id is None:
         raise MalformedPayload("comment has no id")
     at = _when(_field_time(comment, "created"), fallback_at)
     actor = person_from_json(comment.get("author"), "comment.author") or fallback_actor
     public = _expect(comment.get("jsdPublic"), bool, "comment.jsdPublic")
-    # A comment restricted to a role or group (`visibility`) is as internal as jsdPublic: false.
-    restricted = bool(comment.get("visibility"))
+    # A comment restricted to a role or group (`visibility`) is as internal as jsdPublic: false;
+    # Slawatch's own breach comment (write-back) is nobody's response either.
+    body = comment.get("body")
+    restricted = bool(comment.get("visibility")) or (isinstance(body, str) and WRITE_BACK_MARK in body)
     return _event(issue, EventKind.COMMENTED, at, f"jira:{issue.id}:comment:{comment_id}", actor,
                   public=public is not False and not restricted)

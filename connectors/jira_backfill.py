@@ -4,7 +4,9 @@
     result = backfill(db, client, jql, rules, now, progress=...)   # or BackfillError
 
 Pages through `search_issues(jql, startAt, maxResults=50, expand="changelog", fields="*all")`
-(Server/Data Center) or the enhanced search with `nextPageToken` (Cloud), turns each issue into
+(Server/Data Center) or the enhanced search with `nextPageToken` (Cloud); reads per issue a
+changelog or comment list the search cut short (Cloud pages GET /issue/{key}/changelog, as its
+embedded changelog stops at 100 entries; Data Center: issue?expand=changelog); turns each issue into
 the events the webhooks would have made (connectors/jira_history.py: same dedup keys, so nothing
 is counted twice) and stores one page per transaction. After each page the cursor (where the
 next page starts) is kept in service_state under `backfill.<hash of the JQL>`, so an interrupted
@@ -28,6 +30,7 @@ from jira import JIRA, JIRAError
 from connectors.errors import MalformedPayload
 from connectors.jira_history import issue_events
 from processors.events import TicketEvent
+from processors.rule_schedule import RuleSchedule
 from processors.rules import Rules
 from store.db import Database
 from store.recompute import recompute_ticket
@@ -36,6 +39,8 @@ from store.repo import get_service_state, lock_ticket, record_events, set_servic
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
+CHANGELOG_PAGE = 100  # Cloud's maximum for GET /issue/{key}/changelog
+MAX_CHANGELOG_PAGES = 1000
 Progress = Callable[[int, int | None], None]  # (issues done, total if known)
 
 
@@ -51,16 +56,17 @@ class BackfillResult:
 
 
 def connect(url: str | None, user: str | None, token: str | None, *, max_retries: int = 3,
-            timeout: float = 30) -> JIRA:
+            timeout: float = 30, check: bool = True) -> JIRA:
     """A `jira.JIRA` client: basic auth (Cloud: e-mail + API token) when a user is given, else
-    a Data Center personal access token (Bearer)."""
+    a Data Center personal access token (Bearer). `check=False`: no request yet (serverInfo)."""
     if not url:
         raise BackfillError("JIRA_URL is not set")
     if not token:
         raise BackfillError("JIRA_API_TOKEN is not set")
     auth: dict[str, Any] = {"basic_auth": (user, token)} if user else {"token_auth": token}
     try:
-        return JIRA(server=url, max_retries=max_retries, timeout=timeout, **auth)
+        return JIRA(server=url, max_retries=max_retries, timeout=timeout, get_server_info=check,
+                    **auth)
     except (JIRAError, requests.RequestException) as exc:
         raise BackfillError(describe(exc)) from None
 
@@ -105,7 +111,7 @@ def cursor_key(jql: str) -> str:
     return "backfill." + hashlib.sha256(jql.encode("utf-8")).hexdigest()[:16]
 
 
-def backfill(db: Database, client: JIRA, jql: str, rules: Rules, clock: Callable[[], datetime],
+def backfill(db: Database, client: JIRA, jql: str, rules: Rules | RuleSchedule, clock: Callable[[], datetime],
              *, progress: Progress | None = None, page_size: int = PAGE_SIZE,
              resume: bool = True, remember: bool = True, max_pages: int | None = None) -> BackfillResult:
     """Read every issue `jql` finds and store its events; resumes from the stored cursor.
@@ -120,7 +126,7 @@ def backfill(db: Database, client: JIRA, jql: str, rules: Rules, clock: Callable
     while True:
         page = _search(client, jql, start_at, token, page_size, cloud)
         found = [i for i in page.get("issues") or [] if isinstance(i, dict)]
-        events = [e for issue in found for e in _events(client, issue, categories)]
+        events = [e for issue in found for e in _events(client, issue, categories, cloud)]
         new_events += _store(db, events, rules, clock())
         issues += len(found)
         start_at, token = start_at + len(found), page.get("nextPageToken")
@@ -151,14 +157,11 @@ def _search(client: JIRA, jql: str, start_at: int, token: str | None, page_size:
         raise BackfillError(describe(exc)) from None
 
 
-def _events(client: JIRA, issue: dict[str, Any], categories: dict[str, str]) -> list[TicketEvent]:
+def _events(client: JIRA, issue: dict[str, Any], categories: dict[str, str],
+            cloud: bool = False) -> list[TicketEvent]:
     """One issue's events; fetches the changelog and comments when the search cut them short."""
     try:
-        changelog = issue.get("changelog") or {}
-        histories = changelog.get("histories") or []
-        if changelog.get("total", len(histories)) > len(histories):
-            full = client.issue(issue["key"], expand="changelog").raw.get("changelog") or {}
-            histories = full.get("histories") or histories
+        histories = _histories(client, issue, cloud)
         fields = issue.get("fields") or {}
         comment = fields.get("comment")
         if isinstance(comment, dict) and comment.get("total", 0) <= len(comment.get("comments") or []):
@@ -173,6 +176,42 @@ def _events(client: JIRA, issue: dict[str, Any], categories: dict[str, str]) -> 
         return []
 
 
+def _histories(client: JIRA, issue: dict[str, Any], cloud: bool) -> list[dict[str, Any]]:
+    """The issue's whole changelog. Cut short in the search: Cloud pages it from
+    GET /issue/{key}/changelog (its issue?expand=changelog stops at 100 entries too); Data
+    Center, or a Cloud site that answers 404 there, gives it all in issue?expand=changelog."""
+    changelog = issue.get("changelog") or {}
+    histories = changelog.get("histories") or []
+    if changelog.get("total", len(histories)) <= len(histories):
+        return histories
+    if cloud:
+        paged = _changelog_pages(client, issue["key"])
+        if paged is not None:
+            return paged
+    full = client.issue(issue["key"], expand="changelog").raw.get("changelog") or {}
+    return full.get("histories") or histories
+
+
+def _changelog_pages(client: JIRA, key: str) -> list[dict[str, Any]] | None:
+    """Every entry of GET /rest/api/2/issue/{key}/changelog ({startAt, maxResults, total, isLast,
+    values}), 100 a page; None where Jira has no such endpoint (404: Data Center)."""
+    values: list[dict[str, Any]] = []
+    for _ in range(MAX_CHANGELOG_PAGES):
+        try:
+            page = client.find("issue/{0}/changelog?startAt={1}&maxResults={2}",
+                               (key, str(len(values)), str(CHANGELOG_PAGE))).raw
+        except JIRAError as exc:
+            if getattr(exc, "status_code", None) == 404:
+                return None
+            raise
+        found = [v for v in page.get("values") or [] if isinstance(v, dict)]
+        values += found
+        total = page.get("total") if isinstance(page.get("total"), int) else None
+        if not found or page.get("isLast") is True or (total is not None and len(values) >= total):
+            return values
+    raise BackfillError(f"the changelog of {key} has more than {len(values)} entries: not read")
+
+
 def _categories(client: JIRA) -> dict[str, str]:
     """Status name -> category key; {} if Jira will not say (the categories stay unknown)."""
     try:
@@ -182,7 +221,7 @@ def _categories(client: JIRA) -> dict[str, str]:
         raise BackfillError(describe(exc)) from None
 
 
-def _store(db: Database, events: list[TicketEvent], rules: Rules, now: datetime) -> int:
+def _store(db: Database, events: list[TicketEvent], rules: Rules | RuleSchedule, now: datetime) -> int:
     """One page in one transaction: new events stored, touched tickets recomputed."""
     if not events:
         return 0

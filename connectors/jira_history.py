@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from connectors.errors import MalformedPayload
-from connectors.jira import (_changelog_events, _comment_event, _Issue, facts_from_fields,
+from connectors.jira import (Issue, changelog_events, comment_event, facts_from_fields,
                              parse_jira_time, person_from_json)
 from processors.events import EventKind, Person, TicketEvent
 
@@ -54,13 +54,13 @@ def issue_events(issue: Mapping[str, Any], histories: Iterable[Mapping[str, Any]
     times = [parse_jira_time(h.get("created")) for h in histories]
     for history, at, snapshot in zip(histories, times, after):
         changelog = {"id": history.get("id"), "items": history.get("items") or []}
-        events += _changelog_events(_Issue(key, issue_id, fields, snapshot), changelog, at,
-                                    person_from_json(history.get("author"), "history.author"))
+        events += changelog_events(Issue(key, issue_id, fields, snapshot), changelog, at,
+                                   person_from_json(history.get("author"), "history.author"))
     for comment in comments:
         at = parse_jira_time(comment.get("created"))
         done = [i for i, t in enumerate(times) if t <= at]
         snapshot = after[done[-1]] if done else created_facts
-        events.append(_comment_event(_Issue(key, issue_id, fields, snapshot), comment, None, None))
+        events.append(comment_event(Issue(key, issue_id, fields, snapshot), comment, None, None))
     return events
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from connectors.jira_backfill import BackfillError, backfill
 from processors.events import format_instant, parse_instant
+from processors.rule_schedule import RuleSchedule
 from processors.rules import Rules
 from store.db import Database
 from store.repo import get_service_state, set_service_state
@@ -64,7 +65,7 @@ class Reconciler:
             last = read_status(session).last_run
         return last is None or now - parse_instant(last["at"]) >= self.every
 
-    def run(self, rules: Rules, now: datetime) -> dict[str, Any] | None:
+    def run(self, rules: Rules | RuleSchedule, now: datetime) -> dict[str, Any] | None:
         """Reconcile if it is time; returns what this run recorded, None if not due."""
         if not self.due(now):
             return None

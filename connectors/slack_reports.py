@@ -12,9 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from processors.reports import (
-    METRICS, ClockRecord, MetricStats, QuarterlyScorecards, Scorecard, WeeklySummary, WeekSection,
+    METRICS, ClockRecord, MetricStats, QuarterlyScorecards, Satisfaction, Scorecard, WeeklySummary, WeekSection,
 )
-from processors.report_render import METRIC_NAMES, dur, mark, pct, period_text, pp, target_pct
+from processors.report_render import (
+    METRIC_NAMES, dur, judged_text, mark, pct, per_section, period_text, pp, target_pct,
+)
+from processors.rule_schedule import Judged
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -56,6 +59,17 @@ def metric_line(stats: MetricStats, change: float | None, since: str) -> str:
             f" · median {dur(stats.median_seconds)}, p90 {dur(stats.p90_seconds)}")
 
 
+def judged_context(judged: tuple[Judged, ...]) -> list[Block]:
+    """The rules versions that judged the report, as a context block (none if nothing counted)."""
+    text = judged_text(judged)
+    return [context(f"Judged by {escape(text)}.")] if text else []
+
+
+def _judged_line(judged: tuple[Judged, ...], shown: bool) -> list[str]:
+    text = judged_text(judged) if shown else None
+    return [f"_judged by {escape(text)}_"] if text else []
+
+
 def _capped(head: list[Block], parts: list[list[Block]], tail: list[Block], names: list[str],
             hint: str) -> list[Block]:
     """head + as many whole parts as fit + tail, and a note naming the parts left out."""
@@ -75,10 +89,11 @@ def _capped(head: list[Block], parts: list[list[Block]], tail: list[Block], name
 
 # ---- weekly --------------------------------------------------------------------------------
 
-def _week_section(section_: WeekSection) -> Block:
+def _week_section(section_: WeekSection, versions: bool = False) -> Block:
     lines = [f"*{escape(section_.name)}* · opened {section_.opened} · resolved {section_.resolved}"
-             f" · open breaches {section_.open_breaches}"]
+             f" · open breaches {section_.open_breaches}", *_judged_line(section_.judged_by, versions)]
     lines += [metric_line(section_.metrics[m], section_.change_pp(m), "last week") for m in METRICS]
+    lines += [satisfaction_line(s) for s in section_.satisfaction.values()]
     if section_.excused:
         lines.append(f"excused breaches (not counted): {len(section_.excused)}")
     return section("\n".join(lines))
@@ -108,9 +123,11 @@ def weekly_text(summary: WeeklySummary) -> str:
 
 
 def weekly_message(summary: WeeklySummary) -> tuple[str, list[Block]]:
+    versions = per_section(summary.overall.judged_by)
     head = [header(f"Weekly SLA summary · {summary.period.label}"),
-            context(escape(period_text(summary.period))), _week_section(summary.overall)]
-    parts = [[DIVIDER, _week_section(s)] for s in summary.vendors]
+            context(escape(period_text(summary.period))), *judged_context(summary.overall.judged_by),
+            _week_section(summary.overall)]
+    parts = [[DIVIDER, _week_section(s, versions)] for s in summary.vendors]
     worst = summary.overall.worst
     tail = [DIVIDER, section("*Worst breaches*\n" + ("\n".join(
         _breach_line(summary, i, r) for i, r in enumerate(worst, 1)) or "None this week."))]
@@ -126,15 +143,19 @@ def weekly_message(summary: WeeklySummary) -> tuple[str, list[Block]]:
 def _card_section(cards: QuarterlyScorecards, card: Scorecard) -> Block:
     lines = [f"*{escape(card.name)}* · opened {card.opened} · resolved {card.resolved} · "
              f"breaches {card.breaches}"
-             + (f" ({card.excused} excused, not counted)" if card.excused else "")]
+             + (f" ({card.excused} excused, not counted)" if card.excused else ""),
+             *_judged_line(card.judged_by, per_section(cards.judged_by))]
     for m in METRICS:
         lines.append(metric_line(card.metrics[m], card.change_pp(m), cards.previous.label))
         lines.append("      by month: " + " · ".join(
             f"{month.first_day:%b} {pct(s.attainment)}" for month, s in zip(cards.months, card.monthly[m])))
-    lines += [f"{icon(s.above)} *{METRIC_NAMES[s.question]}* {pct(s.attainment)} "
-              f"({s.positive}/{s.answered} answers, target {target_pct(s.target)})"
-              for s in card.satisfaction.values()]
+    lines += [satisfaction_line(s) for s in card.satisfaction.values()]
     return section("\n".join(lines))
+
+
+def satisfaction_line(s: Satisfaction) -> str:
+    return (f"{icon(s.above)} *{METRIC_NAMES[s.question]}* {pct(s.attainment)} "
+            f"({s.positive}/{s.answered} answers, target {target_pct(s.target)})")
 
 
 def scorecard_text(cards: QuarterlyScorecards) -> str:
@@ -147,7 +168,8 @@ def scorecard_text(cards: QuarterlyScorecards) -> str:
 def scorecard_message(cards: QuarterlyScorecards) -> tuple[str, list[Block]]:
     head = [header(f"Quarterly provider scorecards · {cards.period.label}"),
             context(escape(period_text(cards.period)) + " · targets: " + ", ".join(
-                f"{METRIC_NAMES[m]} {target_pct(cards.targets.get(m))}" for m in METRICS))]
+                f"{METRIC_NAMES[m]} {target_pct(cards.targets.get(m))}" for m in METRICS)),
+            *judged_context(cards.judged_by)]
     parts = [[DIVIDER, _card_section(cards, card)] for card in cards.cards]
     tail = [context("Median and p90: nearest-rank percentiles of elapsed business time. Export: "
                     "`slawatch report quarterly --vendor V --format html|csv`.")]

@@ -14,7 +14,10 @@ name the key of the message they reply to in `thread_key`, and go in that messag
     alert = acknowledged_alert(clock, rules, by, at, jira_url=None) -> Alert | None
 
 `plan_alerts` is `plan(...).alerts`; `plan` also names the keys of the alerts that no channel
-could be found for (`Plan.unroutable`), for the caller to count and log.
+could be found for (`Plan.unroutable`), for the caller to count and log, and — when rules.yaml
+turns on `jira.write_back` — what to write on the breached Jira issues (`Plan.jira`): a label
+and/or a comment per breach, keyed `jira:{ticket}:{metric}:{cycle}:label` / `:comment`
+(connectors/jira_writeback.py sends them). Slack alerts do not depend on write-back.
 
 What the state of a clock calls for at `now` (the planner returns all of it on every tick; the
 outbox drops what it already holds):
@@ -35,10 +38,10 @@ Routing: the vendor's channel (rules.vendors by id), else `alerts.channel`; neit
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Iterable, Literal
 
-from processors.rules import Rules, Vendor
+from processors.rules import Rules, Vendor, format_duration
 
 AlertKind = Literal["warning", "breach", "escalation", "resolved_late", "acknowledged"]
 
@@ -89,9 +92,23 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class JiraEffect:
+    """Something to write on a Jira issue because one of its clocks breached."""
+
+    key: str  # unique: f"jira:{ticket}:{metric}:{cycle}:{action}"
+    action: Literal["label", "comment"]
+    ticket: str
+    metric: str
+    cycle: int
+    at: datetime  # the breach
+    text: str  # the label, or the comment's text (connectors/jira_writeback.py adds its marker)
+
+
+@dataclass(frozen=True)
 class Plan:
     alerts: tuple[Alert, ...]  # in clock order; per clock in time order
     unroutable: tuple[str, ...]  # keys of alerts due that have no channel (no vendor channel, no alerts.channel)
+    jira: tuple[JiraEffect, ...] = ()  # write-back on breached issues (rules: jira.write_back)
 
 
 def plan_alerts(clocks: Iterable[ClockView], rules: Rules, now: datetime,
@@ -105,13 +122,43 @@ def plan(clocks: Iterable[ClockView], rules: Rules, now: datetime,
     """`plan_alerts`, plus the keys of the alerts that could not be routed to any channel."""
     alerts: list[Alert] = []
     unroutable: list[str] = []
+    jira: list[JiraEffect] = []
     for clock in clocks:
         for alert in _clock_alerts(clock, rules, now, jira_url):
             if alert.channel:
                 alerts.append(alert)
             else:
                 unroutable.append(alert.key)
-    return Plan(tuple(alerts), tuple(unroutable))
+        jira += jira_effects(clock, rules, now)
+    return Plan(tuple(alerts), tuple(unroutable), tuple(jira))
+
+
+def jira_effects(clock: ClockView, rules: Rules, now: datetime) -> list[JiraEffect]:
+    """The label and/or comment `jira.write_back` asks for once the clock breached; [] if off."""
+    write_back = rules.jira_write_back
+    breached_at = _breached_at(clock, now) if write_back.enabled else None
+    if breached_at is None:
+        return []
+    base = f"jira:{clock.ticket}:{clock.metric}:{clock.cycle}"
+    out = []
+    if write_back.label is not None:
+        out.append(JiraEffect(f"{base}:label", "label", clock.ticket, clock.metric, clock.cycle,
+                              breached_at, write_back.label))
+    if write_back.comment:
+        out.append(JiraEffect(f"{base}:comment", "comment", clock.ticket, clock.metric,
+                              clock.cycle, breached_at, breach_comment(clock, rules, breached_at)))
+    return out
+
+
+def breach_comment(clock: ClockView, rules: Rules, breached_at: datetime) -> str:
+    """The comment's text, e.g. `SLA breached: resolution (target 8h business time, policy
+    urgent) at 2026-11-24 10:00 UTC. — Slawatch` (plain text reads the same in wiki markup)."""
+    spec = rules.calendar_specs.get(clock.calendar)
+    counted = "" if spec is not None and spec.always_open else " business time"
+    target = format_duration(timedelta(seconds=clock.target_seconds))
+    at = breached_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"SLA breached: {clock.metric.replace('_', ' ')} (target {target}{counted}, "
+            f"policy {clock.policy}) at {at}. — Slawatch")
 
 
 def acknowledged_alert(clock: ClockView, rules: Rules, by: str, at: datetime,

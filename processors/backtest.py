@@ -5,6 +5,9 @@ by side. Feed it one ticket's events at a time (`add`), then read `result()`:
     for events in tickets: test.add(events)
     comparison = test.result()
 
+Either side may be a `RuleSchedule` (effective-dated rules): each ticket is then judged by the
+version its creation instant maps to, and the targets are those of the side's current rules.
+
 What counts is what the reports count (processors/reports.py): a clock counts in the window its
 end (the earlier of stop and breach) falls in, for the vendor it was attributed to then.
 - attainment per vendor and metric, under each rules set (`MetricStats`, same arithmetic);
@@ -22,6 +25,7 @@ from typing import Iterable, Mapping
 from processors.events import TicketEvent
 from processors.periods import Period
 from processors.reports import NO_VENDOR, ClockRecord, MetricStats, metric_stats
+from processors.rule_schedule import RuleSchedule, as_schedule
 from processors.rules import METRICS, Rules
 from processors.sla import evaluate
 
@@ -76,13 +80,16 @@ class Comparison:
 
 @dataclass
 class Backtest:
-    current: Rules
-    proposed: Rules
+    current: Rules | RuleSchedule
+    proposed: Rules | RuleSchedule
     window: Period
     now: datetime
     vendor: str | None = None
     tickets: int = 0
     _records: tuple[list[ClockRecord], list[ClockRecord]] = field(default_factory=lambda: ([], []))
+
+    def __post_init__(self) -> None:
+        self.current, self.proposed = as_schedule(self.current), as_schedule(self.proposed)
 
     def add(self, events: Iterable[TicketEvent], current: bool = True) -> None:
         """One ticket's events; `current=False`: its clocks under the rules in force are known
@@ -92,7 +99,8 @@ class Backtest:
             return
         self.tickets += 1
         sides = zip((self.current, self.proposed), self._records)
-        for rules, records in (sides if current else list(sides)[1:]):
+        for schedule, records in (sides if current else list(sides)[1:]):
+            rules = schedule.rules_for(events)
             state = evaluate(events, rules, self.now)
             if state is None:
                 continue
@@ -100,7 +108,7 @@ class Backtest:
             for clock in state.clocks:
                 record = ClockRecord(state.key, clock.metric, clock.cycle, clock.vendor,
                                      int(clock.target.total_seconds()), int(clock.elapsed.total_seconds()),
-                                     clock.stopped_at, clock.breached_at, summary)
+                                     clock.stopped_at, clock.breached_at, summary, rules_version=rules.version)
                 if self._counts(record):
                     records.append(record)
 
@@ -123,8 +131,8 @@ class Backtest:
 
     def result(self) -> Comparison:
         before, after = self._records
-        return Comparison(self.window, self.vendor, self.tickets, self._stats(before, self.current),
-                          self._stats(after, self.proposed), _changes(before, after))
+        return Comparison(self.window, self.vendor, self.tickets, self._stats(before, self.current.current),
+                          self._stats(after, self.proposed.current), _changes(before, after))
 
     def _stats(self, records: list[ClockRecord], rules: Rules) -> dict[tuple[str, str], MetricStats]:
         groups: dict[str, list[ClockRecord]] = defaultdict(list)

@@ -10,6 +10,7 @@ events, so every event has a `dedup_key` that is the same however often it is de
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import StrEnum
@@ -134,6 +135,18 @@ class TicketEvent:
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+
+
+_ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
+
+
+def moved_from(event: TicketEvent) -> str | None:
+    """The key the issue had before `event`, if `event` records its move to another project
+    (Jira's changelog item `Key`, e.g. from OPS-5 to this ticket's NET-12); else None."""
+    if event.kind is not EventKind.FIELDS_CHANGED or event.to_value != event.ticket:
+        return None
+    old = event.from_value
+    return old if old and old != event.ticket and _ISSUE_KEY.fullmatch(old) else None
 
 
 def format_instant(at: datetime | None) -> str | None:

@@ -5,21 +5,26 @@
 
 Percentages have one decimal; changes are percentage points (pp) from the previous period;
 "above" means at or above the target. Times are business time, like `1h30m`.
+
+Every report says which rules versions judged its numbers (`judged_text`): one line for the
+whole report when one version judged them all, else that line with the count per version, and
+a line per vendor section.
 """
 from __future__ import annotations
 
 import base64
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from html import escape
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from processors.periods import Period
 from processors.reports import (
     METRICS, ClockRecord, MetricStats, QuarterlyScorecards, Satisfaction, Scorecard, WeeklySummary,
     WeekSection,
 )
+from processors.rule_schedule import Judged, RuleSpan
 from processors.rules import format_duration
 
 METRIC_NAMES = {"first_response": "first response", "resolution": "resolution",
@@ -56,6 +61,47 @@ def targets_text(targets: Mapping[str, float]) -> str:
     return ", ".join(f"{METRIC_NAMES[m]} {target_pct(targets.get(m))}" for m in METRICS)
 
 
+def instant_text(at: datetime) -> str:
+    """A pin's instant: the date when it is midnight UTC (a `--from` date), else ISO 8601."""
+    at = at.astimezone(timezone.utc)
+    if at.time() == datetime.min.time():
+        return f"{at:%Y-%m-%d}"
+    return at.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def span_text(span: RuleSpan) -> str:
+    if span.created_from is None and span.created_before is None:
+        return "every ticket"
+    if span.created_from is None:
+        return f"tickets created before {instant_text(span.created_before)}"
+    if span.created_before is None:
+        return f"tickets created from {instant_text(span.created_from)}"
+    return (f"tickets created from {instant_text(span.created_from)} "
+            f"and before {instant_text(span.created_before)}")
+
+
+def coverage_text(judged: Judged) -> str:
+    return " and ".join(span_text(s) for s in judged.spans) or "no longer in force"
+
+
+def judged_text(judged: Sequence[Judged]) -> str | None:
+    """`rules 3f2a9c1b0d4e`, or with the tickets each version judges and its clocks when several
+    did; None when no clock counted."""
+    if not judged:
+        return None
+    if len(judged) == 1:
+        (one,) = judged
+        whole = [(s.created_from, s.created_before) for s in one.spans] == [(None, None)]
+        return f"rules {one.version[:12]}" + ("" if whole else f" ({coverage_text(one)})")
+    return "rules " + "; ".join(f"{j.version[:12]} ({coverage_text(j)}): {j.clocks} "
+                                f"clock{'' if j.clocks == 1 else 's'}" for j in judged)
+
+
+def per_section(report: Sequence[Judged]) -> bool:
+    """Whether sections name their versions too (several versions judged the report)."""
+    return len(report) > 1
+
+
 def breach_text(record: ClockRecord, names: Mapping[str | None, str], link: str | None) -> str:
     where = f" {link}" if link else ""
     about = f' "{record.summary}"' if record.summary else ""
@@ -75,12 +121,20 @@ def metric_text(stats: MetricStats, change: float | None, before: float | None, 
             f"median {dur(stats.median_seconds)}, p90 {dur(stats.p90_seconds)}")
 
 
+def _judged_lines(judged: Sequence[Judged], lead: str = "judged by") -> list[str]:
+    text = judged_text(judged)
+    return [f"{lead} {text}"] if text else []
+
+
 def section_text(summary: WeeklySummary, section: WeekSection) -> list[str]:
     lines = [f"== {section.name}",
              f"opened {section.opened}, resolved {section.resolved}, "
              f"open breaches at the end of the week {section.open_breaches}"]
+    if section is not summary.overall and per_section(summary.overall.judged_by):
+        lines += _judged_lines(section.judged_by)
     lines += [metric_text(section.metrics[m], section.change_pp(m), section.previous.get(m), "last week")
               for m in METRICS]
+    lines += [satisfaction_text(s) for s in section.satisfaction.values()]
     if section.worst:
         lines.append("worst breaches:")
         lines += [f"  {i}. {breach_text(r, summary.names, summary.link(r.ticket))}"
@@ -93,7 +147,8 @@ def section_text(summary: WeeklySummary, section: WeekSection) -> list[str]:
 
 def weekly_text(summary: WeeklySummary) -> str:
     lines = [f"Weekly SLA summary {period_text(summary.period)}",
-             f"Targets: {targets_text(summary.targets)}; {PERCENTILES}.", ""]
+             f"Targets: {targets_text(summary.targets)}; {PERCENTILES}.",
+             *(f"{line}." for line in _judged_lines(summary.overall.judged_by, "Judged by")), ""]
     for section in (summary.overall, *summary.vendors):
         lines += section_text(summary, section) + [""]
     return "\n".join(lines)
@@ -103,20 +158,26 @@ def scorecard_text(cards: QuarterlyScorecards, card: Scorecard) -> list[str]:
     lines = [f"== {card.name} ({card.vendor})",
              f"opened {card.opened}, resolved {card.resolved}, breaches {card.breaches}"
              + (f", excused {card.excused}" if card.excused else "")]
+    if per_section(cards.judged_by):
+        lines += _judged_lines(card.judged_by)
     for m in METRICS:
         lines.append(metric_text(card.metrics[m], card.change_pp(m), card.previous.get(m),
                                  cards.previous.label))
         lines.append("  by month: " + ", ".join(f"{month.label} {pct(s.attainment)} ({s.met} of {s.counted})"
                                                 for month, s in zip(cards.months, card.monthly[m])))
-    for s in card.satisfaction.values():
-        lines.append(f"{METRIC_NAMES[s.question]}: {pct(s.attainment)} ({s.positive} of {s.answered} "
-                     f"answers), {mark(s.above)} the {target_pct(s.target)} target")
+    lines += [satisfaction_text(s) for s in card.satisfaction.values()]
     return lines
+
+
+def satisfaction_text(s: Satisfaction) -> str:
+    return (f"{METRIC_NAMES[s.question]}: {pct(s.attainment)} ({s.positive} of {s.answered} answers), "
+            f"{mark(s.above)} the {target_pct(s.target)} target")
 
 
 def quarterly_text(cards: QuarterlyScorecards) -> str:
     lines = [f"Quarterly provider scorecards {period_text(cards.period)}",
-             f"Targets: {targets_text(cards.targets)}; {PERCENTILES}.", ""]
+             f"Targets: {targets_text(cards.targets)}; {PERCENTILES}.",
+             *(f"{line}." for line in _judged_lines(cards.judged_by, "Judged by")), ""]
     for card in cards.cards:
         lines += scorecard_text(cards, card) + [""]
     if not cards.cards:
@@ -128,10 +189,10 @@ def quarterly_text(cards: QuarterlyScorecards) -> str:
 
 WEEKLY_HEADER = ["week", "vendor", "vendor_name", "metric", "target_percent", "counted", "met",
                  "excused", "attainment_percent", "mark", "change_pp", "median_seconds",
-                 "p90_seconds", "opened", "resolved", "open_breaches"]
+                 "p90_seconds", "opened", "resolved", "open_breaches", "rules_versions"]
 QUARTERLY_HEADER = ["quarter", "vendor", "vendor_name", "metric", "period", "target_percent",
                     "counted", "met", "excused", "attainment_percent", "mark", "change_pp",
-                    "median_seconds", "p90_seconds", "breaches"]
+                    "median_seconds", "p90_seconds", "breaches", "rules_versions"]
 
 
 def _number(value: float | None, scale: int = 100) -> str:
@@ -158,22 +219,27 @@ def weekly_csv(summary: WeeklySummary) -> str:
             rows.append([summary.period.label, vendor, section.name, m, *_stats_cells(section.metrics[m]),
                          _number(section.change_pp(m), 1), section.metrics[m].median_seconds,
                          section.metrics[m].p90_seconds, section.opened, section.resolved,
-                         section.open_breaches])
+                         section.open_breaches, judged_text(section.judged_by)])
+        for s in section.satisfaction.values():  # survey questions: counted = answers, met = positive
+            rows.append([summary.period.label, vendor, section.name, s.question, _number(s.target),
+                         s.answered, s.positive, 0, _number(s.attainment), mark(s.above),
+                         "", "", "", "", "", "", ""])
     return _csv(WEEKLY_HEADER, rows)
 
 
 def _scorecard_rows(cards: QuarterlyScorecards, card: Scorecard) -> list[list]:
     rows = []
     head = [cards.period.label, card.vendor, card.name]
+    versions = judged_text(card.judged_by)
     for m in METRICS:
         periods = [*zip(cards.months, card.monthly[m]), (cards.period, card.metrics[m])]
         for period, s in periods:
             change = _number(card.change_pp(m), 1) if period is cards.period else ""
             rows.append([*head, m, period.label, *_stats_cells(s), change,
-                         s.median_seconds, s.p90_seconds, s.counted - s.met])
+                         s.median_seconds, s.p90_seconds, s.counted - s.met, versions])
     for s in card.satisfaction.values():
         rows.append([*head, s.question, cards.period.label, _number(s.target), s.answered, s.positive,
-                     0, _number(s.attainment), mark(s.above), "", "", "", ""])
+                     0, _number(s.attainment), mark(s.above), "", "", "", "", ""])
     return rows
 
 
@@ -224,6 +290,19 @@ def _week_rows(section: WeekSection) -> list[str]:
     return rows
 
 
+def _judged_html(report: Sequence[Judged], sections: Sequence[tuple[str, Sequence[Judged]]]) -> list[str]:
+    """One note for the report; with several versions, a list of what judged each section."""
+    text = judged_text(report)
+    if text is None:
+        return []
+    out = [f'<p class="note">Judged by {escape(text)}.</p>']
+    if per_section(report):
+        items = [f"<li>{escape(name)}: {escape(judged_text(judged) or 'nothing counted')}</li>"
+                 for name, judged in sections]
+        out.append('<ul class="note">' + "".join(items) + "</ul>")
+    return out
+
+
 def _breach_row(summary: WeeklySummary, r: ClockRecord) -> str:
     link = summary.link(r.ticket)
     key = f'<a href="{escape(link)}">{escape(r.ticket)}</a>' if link else escape(r.ticket)
@@ -240,7 +319,14 @@ def weekly_html(summary: WeeklySummary, chart_png: bytes | None) -> str:
             _table(["vendor", "metric", "attainment", "met", "target", "vs last week", "median",
                     "p90", "opened", "resolved", "open breaches"],
                    [row for s in sections for row in _week_rows(s)]),
-            f'<p class="note">{PERCENTILES.capitalize()}; changes are percentage points.</p>']
+            f'<p class="note">{PERCENTILES.capitalize()}; changes are percentage points.</p>',
+            *_judged_html(summary.overall.judged_by, [(s.name, s.judged_by) for s in summary.vendors])]
+    answered = [s for s in sections if s.satisfaction]
+    if answered:
+        body += ["<h2>Satisfaction surveys answered this week</h2>",
+                 _table(["vendor", "survey", "positive", "answers", "target"],
+                        [f"<td>{escape(section.name)}</td>{row}" for section in answered
+                         for row in _satisfaction_rows(section.satisfaction)])]
     if chart_png:
         body += [f"<h2>Attainment, last {len(summary.trend)} weeks</h2>",
                  _img(chart_png, "attainment per week against the targets")]
@@ -273,17 +359,21 @@ def _scorecard_html(cards: QuarterlyScorecards, card: Scorecard, chart: bytes | 
     return out
 
 
+def _satisfaction_rows(answers: Mapping[str, Satisfaction]) -> list[str]:
+    return [f"<td>{METRIC_NAMES[s.question]}</td>{_cell(s.attainment, s.above)}"
+            f"<td>{s.answered}</td><td>{target_pct(s.target)}</td>" for s in answers.values()]
+
+
 def _satisfaction_html(answers: Mapping[str, Satisfaction]) -> str:
-    return _table(["survey", "positive", "answers", "target"],
-                  [f"<td>{METRIC_NAMES[s.question]}</td>{_cell(s.attainment, s.above)}"
-                   f"<td>{s.answered}</td><td>{target_pct(s.target)}</td>" for s in answers.values()])
+    return _table(["survey", "positive", "answers", "target"], _satisfaction_rows(answers))
 
 
 def quarterly_html(cards: QuarterlyScorecards, charts: Mapping[str, bytes] | None = None) -> str:
     title = f"Quarterly provider scorecards {cards.period.label}"
     body = [f"<h1>{escape(title)}</h1>", f"<p>{escape(period_text(cards.period))}. "
             f"Targets: {escape(targets_text(cards.targets))}.</p>",
-            f'<p class="note">{PERCENTILES.capitalize()}; changes are percentage points.</p>']
+            f'<p class="note">{PERCENTILES.capitalize()}; changes are percentage points.</p>',
+            *_judged_html(cards.judged_by, [(c.name, c.judged_by) for c in cards.cards])]
     for card in cards.cards:
         body += _scorecard_html(cards, card, (charts or {}).get(card.vendor))
     return _page(title, body)

@@ -12,15 +12,18 @@ What counts (docs/reports.md):
 - Median and p90 are nearest-rank percentiles (the smallest value with at least 50% / 90% of the
   values at or below it) of the elapsed business time of the clocks counted.
 - An open breach at an instant: breached before it and not stopped before it.
+- Every section says which rules versions judged the clocks it counts (`judged_by`), with the
+  creation instants each judges when rules are effective-dated (processors/rule_schedule.py).
 No clock reads, no I/O: periods and records are arguments (periods in processors.periods).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Mapping, Sequence
 
 from processors.periods import Period, months_of, previous, weeks_ending
+from processors.rule_schedule import Judged, RuleSpan, judged_by
 from processors.rules import METRICS
 
 SURVEY_QUESTIONS = ("csat", "communication")
@@ -41,6 +44,7 @@ class ClockRecord:
     breached_at: datetime | None
     summary: str | None = None  # the ticket's summary
     excused: bool = False  # a breach a manager excused (issue 5); never True today
+    rules_version: str | None = field(default=None, compare=False)  # what judged it (None: unknown)
 
     @property
     def ended_at(self) -> datetime | None:
@@ -83,11 +87,12 @@ class History:
     clocks: Sequence[ClockRecord] = ()
     tickets: Sequence[TicketRecord] = ()
     surveys: Sequence[SurveyRecord] = ()
+    rule_spans: Sequence[RuleSpan] = ()  # the rules schedule: which version judges which tickets
 
     def of_vendor(self, vendor: str | None) -> "History":
         return History(tuple(c for c in self.clocks if c.vendor == vendor),
                        tuple(t for t in self.tickets if t.vendor == vendor),
-                       tuple(s for s in self.surveys if s.vendor == vendor))
+                       tuple(s for s in self.surveys if s.vendor == vendor), self.rule_spans)
 
     def vendors(self) -> set[str | None]:
         return {r.vendor for r in (*self.clocks, *self.tickets, *self.surveys)}
@@ -197,6 +202,11 @@ def satisfaction(surveys: Iterable[SurveyRecord], period: Period,
     return out
 
 
+def versions_in(clocks: Iterable[ClockRecord], period: Period, spans: Sequence[RuleSpan]) -> tuple[Judged, ...]:
+    """The rules versions that judged the clocks counted in the period."""
+    return judged_by((c.rules_version for c in counted_in(clocks, period)), spans)
+
+
 def resolved_in(clocks: Iterable[ClockRecord], period: Period) -> int:
     return sum(1 for c in clocks if c.metric == "resolution" and period.contains(c.stopped_at))
 
@@ -231,6 +241,8 @@ class WeekSection:
     open_breaches: int  # at the end of the week
     worst: tuple[ClockRecord, ...]
     excused: tuple[ClockRecord, ...]
+    judged_by: tuple[Judged, ...] = ()  # the rules versions of the clocks counted
+    satisfaction: Mapping[str, Satisfaction] = field(default_factory=dict)  # surveys answered this week
 
     def change_pp(self, metric: str) -> float | None:
         return change_pp(self.metrics[metric].attainment, self.previous.get(metric))
@@ -259,7 +271,9 @@ def week_section(history: History, vendor: str | None, name: str, period: Period
         resolved=resolved_in(clocks, period), metrics=all_metrics(clocks, period, targets),
         previous=attainments(clocks, previous(period), targets),
         open_breaches=sum(1 for c in clocks if c.open_breach_at(period.end)),
-        worst=worst_breaches(clocks, period), excused=excused_breaches(clocks, period))
+        worst=worst_breaches(clocks, period), excused=excused_breaches(clocks, period),
+        judged_by=versions_in(clocks, period, history.rule_spans),
+        satisfaction=satisfaction(history.surveys, period, targets))
 
 
 def weekly_summary(history: History, period: Period, names: Mapping[str, str],
@@ -294,6 +308,7 @@ class Scorecard:
     excused: int
     satisfaction: Mapping[str, Satisfaction]  # empty when there are no survey answers
     previous: Mapping[str, float | None]  # last quarter's attainment per metric
+    judged_by: tuple[Judged, ...] = ()  # the rules versions of the clocks counted in the quarter
 
     def change_pp(self, metric: str) -> float | None:
         return change_pp(self.metrics[metric].attainment, self.previous.get(metric))
@@ -307,6 +322,7 @@ class QuarterlyScorecards:
     targets: Mapping[str, float]
     cards: tuple[Scorecard, ...]
     monthly_trend: Mapping[str, tuple[tuple[Period, Mapping[str, float | None]], ...]]  # per vendor: 6 months
+    judged_by: tuple[Judged, ...] = ()  # all the cards' clocks counted in the quarter
 
 
 def scorecard(history: History, vendor: str, name: str, period: Period,
@@ -321,7 +337,8 @@ def scorecard(history: History, vendor: str, name: str, period: Period,
         breaches=sum(1 for c in counted if not c.met and not c.excused),
         excused=sum(1 for c in counted if c.excused),
         satisfaction=satisfaction(history.surveys, period, targets),
-        previous=attainments(clocks, previous(period), targets))
+        previous=attainments(clocks, previous(period), targets),
+        judged_by=versions_in(clocks, period, history.rule_spans))
 
 
 def quarterly_scorecards(history: History, period: Period, names: Mapping[str, str],
@@ -335,4 +352,5 @@ def quarterly_scorecards(history: History, period: Period, names: Mapping[str, s
     six_months = months_of(previous(period)) + months_of(period)
     trend = {v: tuple((m, attainments(history.of_vendor(v).clocks, m, targets)) for m in six_months)
              for v in every}
-    return QuarterlyScorecards(period, previous(period), months_of(period), targets, cards, trend)
+    judged = versions_in([c for c in history.clocks if c.vendor in every], period, history.rule_spans)
+    return QuarterlyScorecards(period, previous(period), months_of(period), targets, cards, trend, judged)

@@ -9,9 +9,11 @@ INTERFACE CONTRACT (other modules rely on these names):
     summary(rules) -> "rules.yaml OK: version 3f2a9c1b0d4e, 2 calendars, 1 vendor, 2 policies"
     parse_duration("1h30m") -> timedelta; format_duration(timedelta) -> "1h30m"
 
-The format is documented in docs/rules.md. YAML reading with positions and the `calendars`
-section live in processors/rules_schema.py; the `alerts` and `reports` sections in
-processors/rules_sections.py; this module holds the typed rules and the other sections.
+The format is documented in docs/rules.md. YAML reading with positions lives in
+processors/rules_schema.py; the sections are read by processors/rules_calendars.py (`calendars`),
+rules_policies.py (`vendors`, `policies`, `targets`, `jira.done_statuses`) and rules_sections.py
+(`alerts`, `reports`, `slack`, `surveys`, `jira.write_back`); this module holds the typed rules
+and puts them together.
 """
 from __future__ import annotations
 
@@ -23,10 +25,11 @@ from pathlib import Path as FilePath
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
+from processors import rules_calendars
 from processors import rules_schema as schema
 from processors.calendar import Calendar, CalendarSpec
 from processors.events import Person
-from processors.rules_schema import Checker, Path
+from processors.rules_schema import Checker
 
 METRICS = ("first_response", "resolution")
 RULES_VERSION = 1  # the `version:` of rules.yaml this code reads
@@ -39,6 +42,7 @@ POLICY_MATCH_KEYS = ("projects", "issuetypes", "priorities", "labels", "componen
 VENDOR_KEYS = ("name", "match", "channel", "managers")
 VENDOR_MATCH_KEYS = ("assignees", "components", "labels", "projects")
 METRIC_KEYS = ("target", "warn_at")
+JIRA_KEYS = ("done_statuses", "write_back")
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,18 @@ class SurveysConfig:
 
 
 @dataclass(frozen=True)
+class JiraWriteBack:
+    """`jira.write_back:` what Slawatch writes on a Jira issue when one of its clocks breaches."""
+
+    label: str | None = None  # added to the issue's labels; None: no label
+    comment: bool = False  # a comment naming the metric, the target and the breach time
+
+    @property
+    def enabled(self) -> bool:
+        return self.label is not None or self.comment
+
+
+@dataclass(frozen=True)
 class Rules:
     version: str  # sha256 hex digest of the file's bytes
     path: str
@@ -197,6 +213,7 @@ class Rules:
     reports: ReportsConfig = ReportsConfig()
     slack: SlackConfig = SlackConfig()
     surveys: SurveysConfig = SurveysConfig()
+    jira_write_back: JiraWriteBack = JiraWriteBack()  # off unless `jira.write_back` says so
 
     def select_policy(self, facts: Mapping[str, Any]) -> Policy | None:
         return next((p for p in self.policies if p.match.all_of(facts)), None)
@@ -292,7 +309,7 @@ def summary(rules: Rules) -> str:
 
 
 def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
-    from processors import rules_sections  # it builds on this module's types, so imported here
+    from processors import rules_policies, rules_sections  # they build on this module's types
     if top is None:
         ck.report((), "the file is empty; it should start with 'version: 1'")
         return None
@@ -311,237 +328,16 @@ def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
             return None
     sections = {k: v for k, v in top.items() if not k.startswith("x-")}  # x-…: anchors, ignored
     ck.fields((), sections, TOP_KEYS, ("version", "calendars", "policies"))
-    names, specs = schema.calendars(ck, top["calendars"]) if "calendars" in top else ([], {})
+    names, specs = rules_calendars.calendars(ck, top["calendars"]) if "calendars" in top else ([], {})
     return {
         "calendar_specs": specs,
-        "vendors": _vendors(ck, top.get("vendors")),
-        "policies": _policies(ck, top.get("policies"), names) if "policies" in top else (),
-        "targets": _targets(ck, top.get("targets")),
-        "done_statuses": _done_statuses(ck, top.get("jira")),
+        "vendors": rules_policies.read_vendors(ck, top.get("vendors")),
+        "policies": rules_policies.read_policies(ck, top.get("policies"), names) if "policies" in top else (),
+        "targets": rules_policies.read_targets(ck, top.get("targets")),
+        "done_statuses": rules_policies.read_done_statuses(ck, top.get("jira")),
+        "jira_write_back": rules_sections.jira_write_back(ck, top.get("jira")),
         "alerts": rules_sections.alerts(ck, top.get("alerts")),
         "reports": rules_sections.reports(ck, top.get("reports")),
         "slack": rules_sections.slack(ck, top.get("slack")),
         "surveys": rules_sections.surveys(ck, top.get("surveys")),
     }
-
-
-def _match(ck: Checker, path: Path, value: Any, keys: tuple[str, ...], what: str) -> Match | None:
-    """The match as written, or None if it has a problem (reported)."""
-    before = len(ck.problems)
-    body = ck.mapping(path, value, f"the match of {what}") if value is not None else {}
-    ck.fields(path, body or {}, keys, (), f"the match of {what}")
-    lists = {}
-    for key in keys:
-        if key in (body or {}):
-            names = ck.names((*path, key), body[key], f"match.{key} of {what}")
-            lists[key] = frozenset(n.casefold() for n in names or ())
-    return Match(**lists) if len(ck.problems) == before else None
-
-
-# ---- vendors -------------------------------------------------------------------------------
-
-_CHANNEL = re.compile(r"^(#[^\s#A-Z,.]{1,80}|[CG][A-Z0-9]{8,})$")
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{8,}$")
-
-
-def _vendors(ck: Checker, value: Any) -> tuple[Vendor, ...]:
-    path: Path = ("vendors",)
-    section = ck.mapping(path, value, "vendors") if value is not None else {}
-    return tuple(v for vid, body in (section or {}).items()
-                 if (v := _vendor(ck, (*path, vid), vid, body)) is not None)
-
-
-def _vendor(ck: Checker, path: Path, vid: str, value: Any) -> Vendor | None:
-    what = f"vendor '{vid}'"
-    body = ck.mapping(path, value, what)
-    if body is None:
-        return None
-    ck.fields(path, body, VENDOR_KEYS, ("match",), what)
-    match = _match(ck, (*path, "match"), body.get("match"), VENDOR_MATCH_KEYS, what)
-    if match is not None and match.is_empty() and "match" in body:
-        ck.report((*path, "match"), f"the match of {what} is empty; give at least one of "
-                                    f"{', '.join(VENDOR_MATCH_KEYS)}", key=True)
-    name = ck.text((*path, "name"), body["name"], f"the name of {what}") if "name" in body else vid
-    channel = _channel(ck, (*path, "channel"), body["channel"], f"the channel of {what}") \
-        if "channel" in body else None
-    managers = _managers(ck, (*path, "managers"), body["managers"], what) if "managers" in body else ()
-    return Vendor(id=vid, name=name or vid, match=match or Match(), channel=channel, managers=managers)
-
-
-def _channel(ck: Checker, path: Path, value: Any, what: str,
-             example: str = "#acme-sla") -> str | None:
-    """A Slack channel ("#name" or an id like C024BE91L), or None (a problem reported)."""
-    if value is None:
-        ck.report(path, f"{what} is empty; put it in quotes, like {path[-1]}: \"{example}\" "
-                        f"(an unquoted # starts a comment)")
-        return None
-    channel = ck.text(path, value, what)
-    if channel is not None and not _CHANNEL.match(channel):
-        ck.report(path, f"bad Slack channel '{channel}': write it like \"{example}\" or a channel "
-                        f"id like C024BE91L")
-        return None
-    return channel
-
-
-def _managers(ck: Checker, path: Path, value: Any, what: str) -> tuple[str, ...]:
-    ids = ck.names(path, value, f"the managers of {what}") or ()
-    for (where, _), user in zip(schema.items(path, value), ids):
-        if not _SLACK_USER.match(user):
-            ck.report(where, f"bad Slack user id '{user}': managers are Slack member ids like "
-                             f"U024BE7LH (Slack: profile, ⋮, Copy member ID)")
-    return ids
-
-
-# ---- policies ------------------------------------------------------------------------------
-
-def _policies(ck: Checker, value: Any, calendars: list[str]) -> tuple[Policy, ...]:
-    path: Path = ("policies",)
-    if value in (None, []):
-        ck.report(path, "policies is empty; add at least one policy", key=value is None)
-        return ()
-    if not isinstance(value, list):
-        ck.report(path, "policies must be a list of policies, each starting with '- name:'")
-        return ()
-    out: list[Policy] = []
-    first_line: dict[str, int] = {}
-    catch_all: str | None = None
-    for i, item in enumerate(value):
-        policy, match_ok = _policy(ck, (*path, i), i, item, calendars)
-        if policy is None:
-            continue
-        where = (*path, i, "name")
-        if policy.name in first_line:
-            ck.report(where, f"policy name '{policy.name}' is used twice (first on line "
-                             f"{first_line[policy.name]})")
-        first_line.setdefault(policy.name, ck.pos(where)[0])
-        if catch_all is not None:
-            ck.report(where, f"policy '{policy.name}' can never apply: policy '{catch_all}' above "
-                             f"it matches every ticket")
-        elif match_ok and policy.match.is_empty():
-            catch_all = policy.name
-        out.append(policy)
-    return tuple(out)
-
-
-def _policy(ck: Checker, path: Path, index: int, value: Any,
-            calendars: list[str]) -> tuple[Policy | None, bool]:
-    """The policy (None if it is not even a mapping), and whether its match is sound."""
-    body = ck.mapping(path, value, f"policy #{index + 1}")
-    if body is None:
-        return None, False
-    name = ck.text((*path, "name"), body["name"], "a policy name") if "name" in body else None
-    what = f"policy '{name}'" if name else f"policy #{index + 1}"
-    ck.fields(path, body, POLICY_KEYS, ("name", "calendar", "metrics"), what)
-    match = _match(ck, (*path, "match"), body.get("match"), POLICY_MATCH_KEYS, what)
-    calendar = ck.text((*path, "calendar"), body["calendar"], f"the calendar of {what}") \
-        if "calendar" in body else None
-    if calendar is not None and calendar not in calendars:
-        known = f"calendars: {', '.join(calendars)}" if calendars else "no calendars are defined"
-        ck.report((*path, "calendar"), f"{what} uses calendar '{calendar}', which is not defined; "
-                                       f"{known}")
-    pause = ck.names((*path, "pause_statuses"), body["pause_statuses"],
-                     f"the pause_statuses of {what}") if "pause_statuses" in body else ()
-    metrics = _metrics(ck, (*path, "metrics"), body["metrics"], what) if "metrics" in body else {}
-    policy = Policy(name=name or f"#{index + 1}", match=match or Match(), calendar=calendar or "",
-                    pause_statuses=frozenset(s.casefold() for s in pause or ()),
-                    metrics=MappingProxyType(metrics))
-    return policy, match is not None
-
-
-def _metrics(ck: Checker, path: Path, value: Any, what: str) -> dict[str, MetricRule]:
-    body = ck.mapping(path, value, f"the metrics of {what}") or {}
-    out: dict[str, MetricRule] = {}
-    for metric, rule in body.items():
-        if metric not in METRICS:
-            close = schema.suggestion(metric, METRICS)
-            hint = f"did you mean '{close}'?" if close else "metrics are " + ", ".join(METRICS)
-            ck.report((*path, metric), f"'{metric}' is not a metric; {hint}", key=True)
-            continue
-        parsed = _metric(ck, (*path, metric), rule, f"metric '{metric}' of {what}")
-        if parsed is not None:
-            out[metric] = parsed
-    return out
-
-
-def _metric(ck: Checker, path: Path, value: Any, what: str) -> MetricRule | None:
-    if not isinstance(value, (dict, list)) and value is not None:
-        value, target_path = {"target": value}, path  # shorthand `resolution: 8h`
-    else:
-        target_path = (*path, "target")
-    body = ck.mapping(path, value, what)
-    if body is None:
-        return None
-    ck.fields(path, body, METRIC_KEYS, ("target",), what)
-    target = _duration(ck, target_path, body["target"]) if "target" in body else None
-    warn_at = _warn_at(ck, (*path, "warn_at"), body["warn_at"]) if "warn_at" in body else ()
-    if target is None or warn_at is None:
-        return None
-    return MetricRule(target=target, warn_at=warn_at)
-
-
-def _duration(ck: Checker, path: Path, value: Any) -> timedelta | None:
-    if isinstance(value, (dict, list)) or value is None:
-        ck.report(path, f"bad duration: {_DURATION_HINT}")
-        return None
-    try:
-        return parse_duration(ck.raw(path, value))
-    except ValueError as err:
-        ck.report(path, str(err))
-        return None
-
-
-def _warn_at(ck: Checker, path: Path, value: Any) -> tuple[float, ...] | None:
-    seen: set[float] = set()
-    ok = True
-    for where, item in schema.items(path, value):
-        scalar = item is not None and not isinstance(item, (dict, list))
-        raw = ck.raw(where, item) if scalar else ""
-        fraction = _fraction(raw, item) if scalar else None
-        if fraction is None:
-            given = f" '{raw}'" if scalar else ""
-            message = f"bad warn_at{given}: write a percentage of the target like 80%"
-        elif not 0 < fraction < 1:
-            message = f"warn_at {raw} must be more than 0% and less than 100% of the target"
-        elif fraction in seen:
-            message = f"warn_at {raw} is given twice"
-        else:
-            seen.add(fraction)
-            continue
-        ck.report(where, message)
-        ok = False
-    return tuple(sorted(seen)) if ok else None
-
-
-# ---- targets and jira ----------------------------------------------------------------------
-
-def _targets(ck: Checker, value: Any) -> Mapping[str, float]:
-    path: Path = ("targets",)
-    body = ck.mapping(path, value, "targets") if value is not None else {}
-    ck.fields(path, body or {}, tuple(DEFAULT_TARGETS), (), "targets")
-    out = dict(DEFAULT_TARGETS)
-    for key, item in (body or {}).items():
-        if key not in DEFAULT_TARGETS:
-            continue
-        scalar = item is not None and not isinstance(item, (dict, list))
-        raw = ck.raw((*path, key), item) if scalar else ""
-        fraction = _fraction(raw, item) if scalar else None
-        if fraction is None or not 0 <= fraction <= 1:
-            given = f" '{raw}'" if scalar else ""
-            ck.report((*path, key), f"bad target{given} for {key}: write a percentage from 0% "
-                                    f"to 100%, like 85%")
-        else:
-            out[key] = fraction
-    return MappingProxyType(out)
-
-
-def _done_statuses(ck: Checker, value: Any) -> frozenset[str]:
-    path: Path = ("jira",)
-    body = ck.mapping(path, value, "jira") if value is not None else {}
-    ck.fields(path, body or {}, ("done_statuses",), (), "jira")
-    names = DEFAULT_DONE_STATUSES
-    if "done_statuses" in (body or {}):
-        names = ck.names((*path, "done_statuses"), body["done_statuses"], "jira.done_statuses") or ()
-        if not names and body["done_statuses"] is not None:
-            ck.report((*path, "done_statuses"), "jira.done_statuses is empty; list the status names "
-                                                "that mean done, like [Done, Closed]")
-    return frozenset(n.casefold() for n in names)

@@ -1,10 +1,12 @@
-"""rules.yaml, the `alerts`, `reports` and `slack` sections: where Slack messages go, when
-reports run, and which Slack channels Slawatch listens to.
+"""rules.yaml, the `alerts`, `reports`, `slack` and `surveys` sections and `jira.write_back`:
+where Slack messages go, when reports run, which Slack channels Slawatch listens to, and what it
+writes back on a breached Jira issue.
 
     config = alerts(ck, value)    # -> AlertsConfig (defaults for a missing or empty section)
     config = reports(ck, value)   # -> ReportsConfig
     config = slack(ck, value)     # -> SlackConfig
     config = surveys(ck, value)   # -> SurveysConfig
+    config = jira_write_back(ck, jira_value)   # -> JiraWriteBack (the `write_back` of `jira`)
 
 Both report their problems on the Checker, like every other section (processors/rules.py), and
 return the defaults for the parts that have problems: `parse_rules` raises anyway when there are
@@ -16,10 +18,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from processors import rules_calendars
 from processors import rules_schema as schema
 from processors.rules import (
-    AlertsConfig, QuarterlyReport, ReportsConfig, SURVEY_QUESTIONS, SlackConfig, SurveysConfig, WeeklyReport, _channel, _duration,
+    AlertsConfig, JiraWriteBack, QuarterlyReport, ReportsConfig, SURVEY_QUESTIONS, SlackConfig, SurveysConfig,
+    WeeklyReport,
 )
+from processors.rules_policies import read_channel, read_duration
 from processors.rules_schema import Checker, Path
 
 ALERTS_KEYS = ("channel", "escalation_channel", "escalate_after", "digest_over")
@@ -27,7 +32,8 @@ REPORTS_KEYS = ("weekly", "quarterly")
 SLACK_KEYS = ("response_channels",)
 SURVEY_KEYS = ("enabled", "expire_after", "questions", "form_url")
 SCHEDULE_KEYS = ("day", "time", "timezone", "channel")
-_DAY_WORDS = schema.WEEKDAYS + ("monday", "tuesday", "wednesday", "thursday", "friday",
+WRITE_BACK_KEYS = ("label", "comment")
+_DAY_WORDS = rules_calendars.WEEKDAYS + ("monday", "tuesday", "wednesday", "thursday", "friday",
                                 "saturday", "sunday")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -48,9 +54,9 @@ def alerts(ck: Checker, value: Any) -> AlertsConfig:
     found: dict[str, Any] = {}
     for key in ("channel", "escalation_channel"):
         if key in body:
-            found[key] = _channel(ck, (*path, key), body[key], f"alerts.{key}", "#sla-alerts")
+            found[key] = read_channel(ck, (*path, key), body[key], f"alerts.{key}", "#sla-alerts")
     if "escalate_after" in body:
-        found["escalate_after"] = _duration(ck, (*path, "escalate_after"), body["escalate_after"])
+        found["escalate_after"] = read_duration(ck, (*path, "escalate_after"), body["escalate_after"])
         if "escalation_channel" not in body:
             ck.report((*path, "escalate_after"), "alerts.escalate_after needs "
                       "alerts.escalation_channel, the channel unacknowledged breaches go to",
@@ -89,7 +95,7 @@ def _schedule(ck: Checker, path: Path, value: Any, kind: type) -> Any:
     ck.fields(path, body, SCHEDULE_KEYS, (), what)
     found: dict[str, Any] = {}
     if "channel" in body:
-        found["channel"] = _channel(ck, (*path, "channel"), body["channel"], f"{what}.channel",
+        found["channel"] = read_channel(ck, (*path, "channel"), body["channel"], f"{what}.channel",
                                     f"#sla-{path[-1]}")
     if "day" in body:
         found["day"] = _day(ck, (*path, "day"), body["day"], what)
@@ -97,7 +103,7 @@ def _schedule(ck: Checker, path: Path, value: Any, kind: type) -> Any:
         found["time"] = _time(ck, (*path, "time"), body["time"], what)
     if "timezone" in body:
         zone = ck.text((*path, "timezone"), body["timezone"], f"the timezone of {what}")
-        if zone is not None and (message := schema.check_zone(zone)):
+        if zone is not None and (message := rules_calendars.check_zone(zone)):
             ck.report((*path, "timezone"), message)
             zone = None
         found["timezone"] = zone
@@ -106,7 +112,7 @@ def _schedule(ck: Checker, path: Path, value: Any, kind: type) -> Any:
 
 def _day(ck: Checker, path: Path, value: Any, what: str) -> int | None:
     raw = _scalar(ck, path, value)
-    days = schema.weekdays_of(raw) if raw else "no day"
+    days = rules_calendars.weekdays_of(raw) if raw else "no day"
     if isinstance(days, list) and len(days) == 1:
         return days[0]
     if isinstance(days, list):
@@ -146,7 +152,7 @@ def slack(ck: Checker, value: Any) -> SlackConfig:
         return SlackConfig()
     channels = []
     for (item_path, item) in schema.items(where, listed):
-        channel = _channel(ck, item_path, item, "a slack.response_channels entry", "#acme-support")
+        channel = read_channel(ck, item_path, item, "a slack.response_channels entry", "#acme-support")
         if channel is not None:
             channels.append(channel)
     return SlackConfig(response_channels=tuple(channels))
@@ -165,7 +171,7 @@ def surveys(ck: Checker, value: Any) -> SurveysConfig:
         else:
             ck.report((*path, "enabled"), "surveys.enabled must be true or false")
     if "expire_after" in body:
-        found["expire_after"] = _duration(ck, (*path, "expire_after"), body["expire_after"])
+        found["expire_after"] = read_duration(ck, (*path, "expire_after"), body["expire_after"])
     if "form_url" in body:
         url = ck.text((*path, "form_url"), body["form_url"], "surveys.form_url")
         if url is not None and not re.match(r"^https?://[^\s/]+", url):
@@ -190,3 +196,34 @@ def _questions(ck: Checker, path: Path, value: Any) -> tuple[tuple[str, str], ..
             if text:
                 questions[key] = text
     return tuple(questions.items())
+
+
+# ---- jira.write_back -----------------------------------------------------------------------
+
+def jira_write_back(ck: Checker, value: Any) -> JiraWriteBack:
+    """`write_back` of the `jira` section (processors/rules.py checks the section itself)."""
+    if not isinstance(value, dict) or "write_back" not in value:
+        return JiraWriteBack()
+    path: Path = ("jira", "write_back")
+    body = ck.mapping(path, value["write_back"], "jira.write_back") or {}
+    ck.fields(path, body, WRITE_BACK_KEYS, (), "jira.write_back")
+    found: dict[str, Any] = {}
+    if "label" in body:
+        found["label"] = _label(ck, (*path, "label"), body["label"])
+    if "comment" in body:
+        if isinstance(body["comment"], bool):
+            found["comment"] = body["comment"]
+        else:
+            ck.report((*path, "comment"), "jira.write_back.comment must be true or false")
+    return JiraWriteBack(**{k: v for k, v in found.items() if v is not None})
+
+
+def _label(ck: Checker, path: Path, value: Any) -> str | None:
+    label = ck.text(path, value, "jira.write_back.label")
+    if label is None:
+        return None
+    if re.search(r"\s", label) or len(label) > 255:
+        ck.report(path, f"bad Jira label '{label[:60]}': a label is one word of at most 255 "
+                        f"characters, without spaces, like sla-breached")
+        return None
+    return label

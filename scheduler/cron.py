@@ -9,7 +9,9 @@ written after the job; a leader dying in between makes the next leader run it ag
 same instant, and the report's outbox keys (which include the period) drop the repeat.
 
 A scheduled instant older than CATCH_UP when first seen (a fresh install on a Wednesday) is
-recorded without running: the job runs at its next instant, or `slawatch report` prints it.
+recorded without running: the job runs at its next instant, or `slawatch report` prints it. So
+is a first instant before which no ticket was created (a fresh install on a Monday morning would
+otherwise post a summary of zeros); once a job has run or been recorded, it runs every time.
 """
 from __future__ import annotations
 
@@ -18,17 +20,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from processors.events import format_instant, parse_instant
 from processors.rules import QuarterlyReport, Rules, WeeklyReport
 from scheduler import reports_job
 from store import outbox
 from store.db import Database
+from store.models import Ticket
 from store.repo import get_service_state, set_service_state
 
 log = logging.getLogger(__name__)
 
 CATCH_UP = timedelta(hours=24)
-Job = Callable[[Database, Rules, datetime, Callable[..., Any]], None]
+Job = Callable[[Database, Rules, datetime, Callable[..., Any], "str | None"], None]
 
 
 def _at(day: date, config: WeeklyReport | QuarterlyReport) -> datetime:
@@ -72,8 +77,14 @@ def jobs(rules: Rules, now: datetime) -> list[tuple[str, datetime, Job]]:
     ]
 
 
-def run_due_jobs(db: Database, rules: Rules, now: datetime) -> list[str]:
-    """Run the report jobs whose instant has come since their last run; returns their names."""
+def _tickets_before(db: Database, instant: datetime) -> bool:
+    with db.reading() as session:
+        return session.execute(select(Ticket.key).where(Ticket.created_at < instant).limit(1)).first() is not None
+
+
+def run_due_jobs(db: Database, rules: Rules, now: datetime, jira_url: str | None = None) -> list[str]:
+    """Run the report jobs whose instant has come since their last run; returns their names.
+    `jira_url` (JIRA_URL) makes the tickets in the reports links."""
     ran = []
     for name, instant, job in jobs(rules, now):
         key = f"reports.{name}.last_instant"
@@ -82,9 +93,12 @@ def run_due_jobs(db: Database, rules: Rules, now: datetime) -> list[str]:
         last = parse_instant(state.value) if state is not None and state.value else None
         if last is not None and instant <= last:
             continue
-        if last is not None or now - instant <= CATCH_UP:
+        if last is None and not _tickets_before(db, instant):
+            log.info("no ticket created before %s: the %s report starts at its next instant",
+                     format_instant(instant), name)
+        elif last is not None or now - instant <= CATCH_UP:
             log.info("running the %s report job for %s", name, format_instant(instant))
-            job(db, rules, instant, outbox.enqueue)
+            job(db, rules, instant, outbox.enqueue, jira_url)
             ran.append(name)
         db.write(lambda session: set_service_state(session, key, format_instant(instant), now))
     return ran

@@ -11,6 +11,12 @@ Failures: SlackRateLimited -> retry after Retry-After, and hold the channel's ot
 long; SlackTransientError -> exponential backoff with jitter (1 s, 2 s, 4 s ... 5 min), failed
 after MAX_ATTEMPTS; SlackPermanentError -> failed with Slack's error code as the reason.
 Any process may run a dispatcher: claims make concurrent dispatchers take disjoint rows.
+
+Jira write-back rows (channel `jira`, kinds jira_label / jira_comment) go to the JiraWriter
+(connectors/jira_writeback.py) instead, with the same claim/record steps: the look-up is the
+issue's comments; JiraRateLimited holds the other `jira` rows until Retry-After; transient
+errors back off like Slack's; a Slack outage never holds Jira rows, nor the other way round.
+Without a writer (JIRA_URL / JIRA_API_TOKEN not set) they fail with that reason (/healthz).
 """
 from __future__ import annotations
 
@@ -20,6 +26,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from connectors.jira_writeback import (
+    NOT_CONFIGURED, JiraPermanentError, JiraRateLimited, JiraTransientError, JiraWriteError,
+    JiraWriter, is_jira_row,
+)
 from connectors.slack import (
     Posted, SlackError, SlackPermanentError, SlackRateLimited, SlackTransientError,
 )
@@ -62,8 +72,10 @@ def backoff_seconds(attempt: int, rng: random.Random) -> float:
 
 class Dispatcher:
     def __init__(self, db: Database, sender: Any, worker_id: str, batch: int = 20,
-                 max_attempts: int = MAX_ATTEMPTS, rng: random.Random | None = None):
+                 max_attempts: int = MAX_ATTEMPTS, rng: random.Random | None = None,
+                 jira: JiraWriter | None = None):
         self.db, self.sender, self.worker_id = db, sender, worker_id
+        self.jira = jira  # write-back rows; None: JIRA_URL / JIRA_API_TOKEN not configured
         self.client = getattr(sender, "client", None)  # slack_sdk WebClient; None: console sink
         self.batch, self.max_attempts = batch, max_attempts
         self.rng = rng or random.Random()
@@ -87,13 +99,17 @@ class Dispatcher:
         result = DispatchResult()
         limited: dict[str, datetime] = {}  # channel -> not before, after a 429 in this batch
         for row in outbox.claim(self.db, self.worker_id, now, self.batch):
-            held = limited.get(row.channel) or limited.get("*")
+            jira = is_jira_row(row.kind)
+            held = limited.get(row.channel) or (None if jira else limited.get("*"))
             if held is not None:  # untried: give the claim and the attempt back
                 outbox.mark_retry(self.db, row, held, row.error or "held back", self.worker_id,
                                   count_attempt=False)
                 result.skipped += 1
                 continue
-            self._send(row, now, result, limited)
+            if jira:
+                self._write_to_jira(row, now, result, limited)
+            else:
+                self._send(row, now, result, limited)
         return result
 
     # ---- one row ----
@@ -113,14 +129,8 @@ class Dispatcher:
                 posted = self._deliver(row)
                 result.sent += 1
         except SlackRateLimited as e:
-            not_before = now + timedelta(seconds=e.retry_after)
-            limited[row.channel] = not_before
-            error = f"ratelimited: retry after {e.retry_after:g}s"
-            if unknown:  # the look-up may not have been made: ask again next time
-                error = TRANSIENT + error
-            outbox.mark_retry(self.db, row, not_before, error, self.worker_id)
-            outbox.delay_channel(self.db, row.channel, not_before)
-            result.retried += 1
+            self._rate_limited(row, now, e.retry_after, f"ratelimited: retry after {e.retry_after:g}s",
+                               unknown, result, limited)
             return
         except SlackTransientError as e:
             self._transient(row, now, e, result)
@@ -134,7 +144,46 @@ class Dispatcher:
         else:
             self._channel_ids[row.channel] = posted.channel
 
-    def _transient(self, row: Claimed, now: datetime, error: SlackError, result: DispatchResult) -> None:
+    def _write_to_jira(self, row: Claimed, now: datetime, result: DispatchResult,
+                       limited: dict[str, datetime]) -> None:
+        """One write-back row (connectors/jira_writeback.py)."""
+        if self.jira is None:
+            self._fail(row, NOT_CONFIGURED, now, result)
+            return
+        unknown = row.stale or (row.error or "").startswith(TRANSIENT)
+        try:
+            done = self.jira.deliver(row.kind, row.ticket, row.key, row.text, look_up=unknown)
+        except JiraRateLimited as e:
+            self._rate_limited(row, now, e.retry_after, e.reason, unknown, result, limited)
+            return
+        except JiraTransientError as e:
+            self._transient(row, now, e, result)
+            limited[row.channel] = now  # Jira is struggling: leave its other rows for later
+            return
+        except JiraPermanentError as e:
+            self._fail(row, e.reason, now, result)
+            return
+        if done.found:
+            result.found += 1
+            log.info("outbox %s was already in Jira (%s): recorded, not written again", row.key, done.reference)
+        else:
+            result.sent += 1
+        if not outbox.mark_sent(self.db, row, now, row.channel, done.reference, self.worker_id):
+            log.error("outbox %s: written to Jira (%s) but the claim was taken over", row.key, done.reference)
+
+    def _rate_limited(self, row: Claimed, now: datetime, retry_after: float, error: str, unknown: bool,
+                      result: DispatchResult, limited: dict[str, datetime]) -> None:
+        """Retry after `retry_after`, and hold the channel's other rows as long."""
+        not_before = now + timedelta(seconds=retry_after)
+        limited[row.channel] = not_before
+        if unknown:  # the look-up may not have been made: ask again next time
+            error = TRANSIENT + error
+        outbox.mark_retry(self.db, row, not_before, error, self.worker_id)
+        outbox.delay_channel(self.db, row.channel, not_before)
+        result.retried += 1
+
+    def _transient(self, row: Claimed, now: datetime, error: SlackError | JiraWriteError,
+                   result: DispatchResult) -> None:
         if row.attempts >= self.max_attempts:
             self._fail(row, f"gave up after {row.attempts} attempts: {error.reason}", now, result)
             return

@@ -10,7 +10,10 @@
    outage) are recorded as `expired` — their keys taken, never posted;
 5. `group_for_digest`: a channel with more than `alerts.digest_over` new top-level alerts gets
    them as one digest message; the alerts themselves are stored as `digested` (keys taken);
-6. everything is rendered (connectors/slack_blocks.py) and enqueued, and `since` moves to now.
+6. everything is rendered (connectors/slack_blocks.py) and enqueued, and `since` moves to now;
+7. with `jira.write_back` on, the breaches' Jira label/comment rows (`Plan.jira`, channel `jira`,
+   sent by connectors/jira_writeback.py) are enqueued the same way, `expired` past ALERT_HORIZON
+   too: a backfill of old breaches never writes on Jira. They are never digested.
 
 Digest keys are `digest:{channel}:{sha256 of the sorted member keys}`, not the tick's instant:
 two schedulers (or a replayed tick) planning the same storm produce the same key, and each
@@ -27,7 +30,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from connectors import slack_blocks
-from processors.alerts import Alert, group_for_digest, plan
+from connectors.jira_writeback import CHANNEL as JIRA_CHANNEL
+from processors.alerts import Alert, JiraEffect, group_for_digest, plan
 from processors.events import format_instant, parse_instant
 from processors.rules import Rules
 from store.alerting import due_clock_views
@@ -66,6 +70,22 @@ def outgoing(alert: Alert, status: str = "pending", thread_key: str | None = Non
                     metric=alert.metric, cycle=alert.cycle, level=alert.level, status=status)
 
 
+def jira_outgoing(effect: JiraEffect, status: str = "pending") -> Outgoing:
+    """The outbox row of one write-back: kind jira_label / jira_comment, channel `jira`."""
+    return Outgoing(key=effect.key, kind=f"jira_{effect.action}", channel=JIRA_CHANNEL,
+                    text=effect.text, ticket=effect.ticket, metric=effect.metric,
+                    cycle=effect.cycle, level=effect.action, status=status)
+
+
+def _enqueue_jira(session: Session, effects: tuple[JiraEffect, ...], now: datetime) -> tuple[int, int]:
+    """(new rows to send, new expired rows) of the write-back effects."""
+    horizon = now - ALERT_HORIZON
+    rows = [jira_outgoing(e, "pending" if e.at >= horizon else "expired") for e in effects]
+    new = enqueue_many(session, rows, now)
+    expired = sum(1 for row in rows if row.key in new and row.status == "expired")
+    return len(new) - expired, expired
+
+
 def digest_key(channel: str, alerts: list[Alert]) -> str:
     digest = hashlib.sha256("\n".join(sorted(a.key for a in alerts)).encode()).hexdigest()
     return f"digest:{channel}:{digest[:24]}"
@@ -99,6 +119,7 @@ def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | Non
             enqueued += len(enqueue_many(session, [Outgoing(
                 key=key, kind="digest", channel=group[0].channel, text=text, blocks=blocks)], now))
             digested += len(members)
+    jira_new, jira_expired = _enqueue_jira(session, planned.jira, now)
     set_service_state(session, LAST_PLANNED_KEY, format_instant(now), now)
     if planned.unroutable:
         log.warning("%d alerts have no channel (no vendor channel, no alerts.channel): %s",
@@ -106,4 +127,7 @@ def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | Non
     if enqueued or old:
         log.info("planned %d messages (%d alerts in digests, %d expired) from %d clocks",
                  enqueued, digested, len(old), len(views))
-    return PlanResult(len(views), enqueued, digested, len(old), len(planned.unroutable))
+    if jira_new or jira_expired:
+        log.info("planned %d Jira write-backs (%d expired)", jira_new, jira_expired)
+    return PlanResult(len(views), enqueued + jira_new, digested, len(old) + jira_expired,
+                      len(planned.unroutable))

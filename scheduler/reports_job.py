@@ -1,7 +1,7 @@
 """The weekly summary and the quarterly scorecard jobs, called by the scheduler's leader.
 
-    run_weekly(db, rules, now, enqueue)      # now: the scheduled instant (rules.reports.weekly)
-    run_quarterly(db, rules, now, enqueue)   # now: the scheduled instant (rules.reports.quarterly)
+    run_weekly(db, rules, now, enqueue, jira_url)      # now: the scheduled instant (rules.reports.weekly)
+    run_quarterly(db, rules, now, enqueue, jira_url)   # now: the scheduled instant (rules.reports.quarterly)
     post_report(db, rules, kind, period, now, jira_url, vendor)   # also `slawatch report --post`
 
 `enqueue` is store.outbox.enqueue: `enqueue(session, Outgoing(...), now) -> bool`, to be called
@@ -24,16 +24,18 @@ from store.db import Database
 log = logging.getLogger(__name__)
 
 
-def run_weekly(db: Database, rules: Rules, now: datetime, enqueue: Callable[..., Any]) -> None:
+def run_weekly(db: Database, rules: Rules, now: datetime, enqueue: Callable[..., Any],
+               jira_url: str | None = None) -> None:
     """The summary of the last complete week before `now` (in reports.weekly.timezone)."""
     period = last_complete_week(now, rules.reports.weekly.timezone)
-    post_report(db, rules, "weekly", period, now, enqueue=enqueue)
+    post_report(db, rules, "weekly", period, now, jira_url, enqueue=enqueue)
 
 
-def run_quarterly(db: Database, rules: Rules, now: datetime, enqueue: Callable[..., Any]) -> None:
+def run_quarterly(db: Database, rules: Rules, now: datetime, enqueue: Callable[..., Any],
+                  jira_url: str | None = None) -> None:
     """The scorecards of the last complete quarter before `now` (periods in reports.weekly.timezone)."""
     period = last_complete_quarter(now, rules.reports.weekly.timezone)
-    post_report(db, rules, "quarterly", period, now, enqueue=enqueue)
+    post_report(db, rules, "quarterly", period, now, jira_url, enqueue=enqueue)
 
 
 def destinations(rules: Rules, kind: str, vendor: str | None = None) -> list[tuple[str | None, str]]:

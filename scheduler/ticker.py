@@ -1,15 +1,21 @@
 """The scheduler tick: what Slawatch does every SLAWATCH_TICK_SECONDS, outside any request.
 
 A tick runs its steps in order and then records itself in `service_state` (which /healthz
-reads). Steps: look at the rules file (and store the version in force); recompute clocks that an
-earlier rules version computed; take or renew the scheduler lease; if this process leads:
-reconcile with the Jira REST API when due (connectors/jira_reconcile.py), plan
-the alerts that fell due (scheduler/planning.py) and run the report jobs whose time has come
-(scheduler/cron.py); in every process: dispatch the outbox (scheduler/dispatch.py).
+reads). Steps: look at the rules file (and store the version in force); recompute the tickets
+the webhooks marked (store/pending.py) and the clocks that an earlier rules version computed;
+take or renew the scheduler lease; if this process leads: reconcile with the Jira REST API when
+due (connectors/jira_reconcile.py), plan the alerts that fell due (scheduler/planning.py) and run
+the report jobs whose time has come (scheduler/cron.py), open satisfaction surveys, and refresh
+the dashboard's stored figures (store/figures.py); in every process: dispatch the outbox
+(scheduler/dispatch.py: Slack messages and Jira write-backs) and fill the Slack user cache.
 
 Leadership is a lease in the database (store/lease.py) of LEASE_TICKS ticks, renewed every tick:
 one process plans at a time, and when it dies another takes over once the lease expires.
 Dispatching needs no leader: claims make concurrent dispatchers take disjoint rows.
+
+Between ticks, a started ticker also runs a recompute loop: woken by a webhook stored in this
+process (`slawatch serve`) or every PENDING_POLL_SECONDS (`slawatch worker`, beside gunicorn), it
+recomputes the marked tickets, so stored clocks trail the events by about a second.
 """
 from __future__ import annotations
 
@@ -32,6 +38,8 @@ from scheduler.dispatch import Dispatcher
 from scheduler.planning import plan_tick
 from store import lease
 from store.db import Database
+from store.figures import refresh_due
+from store.pending import recompute_pending
 from store.recompute import recompute_stale_clocks
 from store.surveys import open_new_surveys
 from store.repo import set_service_state
@@ -43,6 +51,8 @@ LAST_TICK_KEY = "scheduler.last_tick_at"
 LAST_ERROR_KEY = "scheduler.last_error"
 LEASE_NAME = "scheduler"
 LEASE_TICKS = 3
+PENDING_POLL_SECONDS = 1.0  # how often the recompute loop looks for marked tickets when not woken
+PENDING_DELAY_SECONDS = 0.1  # after a wake-up: lets a burst of deliveries coalesce per ticket
 
 
 def process_id() -> str:
@@ -65,6 +75,7 @@ class Ticker:
         self.dispatcher = Dispatcher(db, sender, self.worker_id) if sender is not None else None
         self.steps: list[tuple[str, Step]] = [
             ("rules", self.refresh_rules),
+            ("pending", self.recompute_pending),
             ("recompute", self.recompute_stale),
             ("lease", self.take_lease),
             ("reconcile", self.reconcile),
@@ -73,9 +84,11 @@ class Ticker:
             ("surveys", self.ask_surveys),
             ("dispatch", self.dispatch),
             ("slack_users", self.look_up_slack_users),
+            ("figures", self.refresh_figures),
         ]
         self._run_lock = threading.Lock()
         self._reload_requested = threading.Event()
+        self.pending_wakeup = threading.Event()  # set by the webhook path of this process
         self._stopping = threading.Event()
         self._scheduler: BackgroundScheduler | None = None
 
@@ -83,8 +96,13 @@ class Ticker:
         self.rulebook.check(now, force=True)
         self.rulebook.publish(self.db, now)
 
+    def recompute_pending(self, now: datetime) -> None:
+        """Every ticket the webhooks marked, before alerts are planned from the clocks."""
+        while recompute_pending(self.db, self.rulebook.schedule, now):
+            pass
+
     def recompute_stale(self, now: datetime) -> None:
-        recompute_stale_clocks(self.db, self.rulebook.rules, now)
+        recompute_stale_clocks(self.db, self.rulebook.schedule, now)
 
     def take_lease(self, now: datetime) -> None:
         self.leading = False  # stays False if the database cannot be reached
@@ -94,7 +112,7 @@ class Ticker:
     def reconcile(self, now: datetime) -> None:
         """Backfill what the webhooks missed, when due (connectors/jira_reconcile.py)."""
         if self.leading and self.reconciler is not None:
-            self.reconciler.run(self.rulebook.rules, now)
+            self.reconciler.run(self.rulebook.schedule, now)
 
     def plan_alerts(self, now: datetime) -> None:
         if self.leading:
@@ -102,7 +120,7 @@ class Ticker:
 
     def run_reports(self, now: datetime) -> None:
         if self.leading:
-            cron.run_due_jobs(self.db, self.rulebook.rules, now)
+            cron.run_due_jobs(self.db, self.rulebook.rules, now, self.jira_url)
 
     def dispatch(self, now: datetime) -> None:
         if self.dispatcher is not None:
@@ -111,7 +129,7 @@ class Ticker:
     def ask_surveys(self, now: datetime) -> None:
         """Open satisfaction surveys of resolved tickets and send them (connectors/surveys.py)."""
         if self.leading and self.rulebook.rules.surveys.enabled:
-            self.db.write(lambda session: open_new_surveys(session, self.rulebook.rules, now))
+            self.db.write(lambda session: open_new_surveys(session, self.rulebook.schedule, now))
             client = getattr(self.dispatcher.sender, "client", None) if self.dispatcher else None
             deliver_surveys(self.db, self.rulebook.rules, client, now)
 
@@ -120,6 +138,13 @@ class Ticker:
         client = getattr(self.dispatcher.sender, "client", None) if self.dispatcher else None
         if client is not None:
             refresh_users(self.db, client, now)
+
+    figures_seconds = 60.0  # SLAWATCH_FIGURES_SECONDS, set by scheduler.init_app
+
+    def refresh_figures(self, now: datetime) -> None:
+        """The dashboard's attainment figures (store/figures.py), at most every figures_seconds."""
+        if self.leading:
+            refresh_due(self.db, self.rulebook.rules, now, self.figures_seconds)
 
     def tick(self) -> list[str]:
         """Run every step once; returns the names of the steps that failed."""
@@ -157,6 +182,19 @@ class Ticker:
                 log.info("reload requested")
                 self.tick()
 
+    def _pending_loop(self) -> None:
+        while not self._stopping.is_set():
+            if self.pending_wakeup.wait(timeout=PENDING_POLL_SECONDS):
+                self._stopping.wait(PENDING_DELAY_SECONDS)
+            self.pending_wakeup.clear()
+            try:
+                while not self._stopping.is_set() and recompute_pending(
+                        self.db, self.rulebook.schedule, self.clock()):
+                    pass
+            except Exception:  # the edge of a background job: report, try again later
+                log.exception("recomputing marked tickets failed")
+                self._stopping.wait(5 * PENDING_POLL_SECONDS)
+
     def start(self) -> None:
         scheduler = BackgroundScheduler(timezone=timezone.utc,
                                         job_defaults={"coalesce": True, "max_instances": 1})
@@ -165,6 +203,7 @@ class Ticker:
         scheduler.start()
         self._scheduler = scheduler
         threading.Thread(target=self._reload_listener, name="slawatch-reload", daemon=True).start()
+        threading.Thread(target=self._pending_loop, name="slawatch-recompute", daemon=True).start()
         log.info("scheduler started, tick every %ss", self.tick_seconds)
 
     def stop(self) -> None:

@@ -4,13 +4,15 @@ streamed query (nothing is written). See processors/backtest.py for what is comp
 Tickets read: those created in [window start - LOOKBACK, window end), not deleted; a clock of an
 older ticket that ends inside the window (a ticket reopened months later) is not seen.
 
-Under the rules in force, a ticket's clocks come from the clock cache (what the reports show)
-when every one of its rows was computed with that rules version; only the other tickets are
-evaluated twice. Excused breaches count as breaches on both sides.
+Either side may be a `RuleSchedule` (effective-dated rules): a ticket is judged by the version
+its creation instant maps to. Under the rules in force, a ticket's clocks come from the clock
+cache (what the reports show) when every one of its rows was computed with the version that
+judges it; only the other tickets are evaluated twice. Excused breaches count as breaches on
+both sides.
 
 With `workers` > 1 the evaluation (the costly part) runs in that many processes: this process
-streams the payloads in chunks of CHUNK tickets, the workers (which parse the two rules texts
-once each) decode and evaluate them and send back the clocks counted.
+streams the payloads in chunks of CHUNK tickets, the workers (which parse the rules texts of the
+two sides once each) decode and evaluate them and send back the clocks counted.
 """
 from __future__ import annotations
 
@@ -26,10 +28,12 @@ from processors.backtest import Backtest, Comparison
 from processors.events import TicketEvent
 from processors.reports import ClockRecord
 from processors.periods import Period
+from processors.rule_schedule import Pin, RuleSchedule, as_schedule
 from processors.rules import Rules, parse_rules
 from store.db import Database
 from store.history import load_clock_records
 from store.models import ClockRow, Event, Ticket
+from store.queries import judging_version
 
 LOOKBACK = timedelta(days=90)
 BATCH = 5000
@@ -60,18 +64,22 @@ def ticket_payloads(db: Database, created_from: datetime,
             yield current, payloads
 
 
-def cached_clocks(db: Database, current: Rules, window: Period, now: datetime,
+def cached_clocks(db: Database, current: Rules | RuleSchedule, window: Period, now: datetime,
                   created_from: datetime) -> tuple[list[ClockRecord], set[str]]:
     """The cached clock records under `current` of the window's tickets, and the tickets whose
-    cache holds rows of another rules version (to be evaluated instead)."""
+    cache holds rows of another rules version than the one that judges them (to be evaluated
+    instead)."""
+    current = as_schedule(current)
     tickets = _tickets(created_from, window.end)
     stale_query = (select(ClockRow.ticket).distinct()
-                   .where(ClockRow.rules_version != current.version, ClockRow.ticket.in_(tickets)))
+                   .where(ClockRow.rules_version != judging_version(current), ClockRow.ticket.in_(tickets)))
+    if current.pins:  # the version depends on the ticket's creation instant
+        stale_query = stale_query.join(Ticket, Ticket.key == ClockRow.ticket)
     with db.engine.connect() as connection:
         stale = set(connection.scalars(stale_query))
         keys = set(connection.scalars(tickets))
         records = [replace(r, excused=False) for r in
-                   load_clock_records(connection, window.start, window.end, now, current.calendars)
+                   load_clock_records(connection, window.start, window.end, now, current.current.calendars)
                    if r.ticket in keys and r.ticket not in stale]
     return records, stale
 
@@ -80,8 +88,9 @@ def _decode(payloads: list[str]) -> list[TicketEvent]:
     return [TicketEvent.from_json(json.loads(p)) for p in payloads]
 
 
-def run_backtest(db: Database, current: Rules, proposed: Rules, window: Period, now: datetime,
-                 vendor: str | None = None, workers: int = 1) -> Comparison:
+def run_backtest(db: Database, current: Rules | RuleSchedule, proposed: Rules | RuleSchedule,
+                 window: Period, now: datetime, vendor: str | None = None, workers: int = 1) -> Comparison:
+    current, proposed = as_schedule(current), as_schedule(proposed)
     test = Backtest(current, proposed, window, now, vendor)
     created_from = window.start - LOOKBACK
     records, stale = cached_clocks(db, current, window, now, created_from)
@@ -91,7 +100,7 @@ def run_backtest(db: Database, current: Rules, proposed: Rules, window: Period, 
         for payloads, evaluate_current in histories:
             test.add(_decode(payloads), evaluate_current)
         return test.result()
-    setup = ((current.text, current.path), (proposed.text, proposed.path), window, now, vendor)
+    setup = (_texts(current), _texts(proposed), window, now, vendor)
     context = multiprocessing.get_context(START_METHOD if START_METHOD in multiprocessing.get_all_start_methods()
                                           else "spawn")
     with context.Pool(workers, initializer=_start_worker, initargs=setup) as pool:
@@ -114,9 +123,27 @@ def _chunks(histories: Iterator[tuple[list[str], bool]]) -> Iterator[list[tuple[
 _worker: dict[str, object] = {}
 
 
-def _start_worker(current: tuple[str, str], proposed: tuple[str, str], window: Period, now: datetime,
-                  vendor: str | None) -> None:
-    _worker["args"] = (parse_rules(*current), parse_rules(*proposed), window, now, vendor)
+Texts = tuple[tuple[str, str], tuple[tuple[datetime, str, str], ...]]  # (text, path), pins
+
+
+def _texts(schedule: RuleSchedule) -> Texts:
+    """A schedule as the texts a worker parses again."""
+    return ((schedule.current.text, schedule.current.path),
+            tuple((pin.created_before, pin.rules.text, pin.rules.path) for pin in schedule.pins))
+
+
+def _schedule(texts: Texts, parsed: dict[str, Rules]) -> RuleSchedule:
+    def rules(text: str, path: str) -> Rules:
+        if text not in parsed:
+            parsed[text] = parse_rules(text, path)
+        return parsed[text]
+    (text, path), pins = texts
+    return RuleSchedule(rules(text, path), tuple(Pin(before, rules(t, p)) for before, t, p in pins))
+
+
+def _start_worker(current: Texts, proposed: Texts, window: Period, now: datetime, vendor: str | None) -> None:
+    parsed: dict[str, Rules] = {}  # every distinct text parsed once
+    _worker["args"] = (_schedule(current, parsed), _schedule(proposed, parsed), window, now, vendor)
 
 
 def _judge_chunk(chunk: list[tuple[list[str], bool]]):

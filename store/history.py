@@ -5,8 +5,10 @@
     report = build_report(connection, rules, "weekly" | "quarterly", period, now, ...)
     enqueue_report(session, "weekly", period, channel, text, blocks, chart_png, now)  # the outbox
 
-Loads the clocks that may count in the periods a report looks at, the tickets opened in them
-and the survey answers given in them, and hands them to the pure `processors.reports`.
+Loads the clocks that may count in the periods a report looks at (with the rules version that
+judged each), the tickets opened in them, the survey answers given in them and the rules
+schedule (effective-dated rules, store/rule_pins.py), and hands them to the pure
+`processors.reports`.
 
 The clock cache is recomputed on every event, so an open clock's row is exact as of its
 `computed_at`; from there to `now` a running clock only runs on. `now` therefore completes it:
@@ -28,6 +30,7 @@ from processors.reports import ClockRecord, History, SurveyRecord, TicketRecord
 from processors.rules import Rules
 from store import outbox
 from store.models import ClockRow, ExcusedBreach, Survey, Ticket
+from store.rule_pins import load_spans
 
 CLOCKS, TICKETS = ClockRow.__table__, Ticket.__table__
 EXCUSED = ExcusedBreach.__table__
@@ -50,7 +53,8 @@ def _record(row: Any, now: datetime, calendars: Mapping[str, Calendar]) -> Clock
     return ClockRecord(ticket=row.ticket, metric=row.metric, cycle=row.cycle, vendor=row.vendor,
                        target_seconds=row.target_seconds, elapsed_seconds=elapsed,
                        stopped_at=row.stopped_at, breached_at=breached_at, summary=row.summary,
-                       excused=breached_at is not None and row.excused_at is not None)
+                       excused=breached_at is not None and row.excused_at is not None,
+                       rules_version=row.rules_version)
 
 
 def load_clock_records(executor: Executor, start: datetime, end: datetime, now: datetime,
@@ -60,8 +64,8 @@ def load_clock_records(executor: Executor, start: datetime, end: datetime, now: 
     c, x = CLOCKS.c, EXCUSED.c
     query = (
         select(c.ticket, c.metric, c.cycle, c.vendor, c.state, c.target_seconds, c.elapsed_seconds,
-               c.stopped_at, c.due_at, c.breached_at, c.calendar, c.computed_at, TICKETS.c.summary,
-               x.at.label("excused_at"))
+               c.stopped_at, c.due_at, c.breached_at, c.calendar, c.computed_at, c.rules_version,
+               TICKETS.c.summary, x.at.label("excused_at"))
         .join(TICKETS, TICKETS.c.key == c.ticket)
         .outerjoin(EXCUSED, and_(x.ticket == c.ticket, x.metric == c.metric, x.cycle == c.cycle))
         .where(TICKETS.c.deleted.is_(False), c.started_at < end,
@@ -93,7 +97,8 @@ def load_survey_records(executor: Executor, start: datetime, end: datetime) -> l
 def _history(executor: Executor, rules: Rules, start: datetime, end: datetime, now: datetime) -> History:
     return History(clocks=load_clock_records(executor, start, end, now, rules.calendars),
                    tickets=load_ticket_records(executor, start, end),
-                   surveys=load_survey_records(executor, start, end))
+                   surveys=load_survey_records(executor, start, end),
+                   rule_spans=load_spans(_conn(executor), rules.version))
 
 
 def vendor_names(rules: Rules) -> dict[str, str]:

@@ -290,10 +290,56 @@ class Survey(Base):
 # --- 0004 pending recompute (lead) ---
 
 
+class PendingRecompute(Base):
+    """A ticket whose stored clocks wait for the worker's recompute (store/pending.py).
+
+    The webhook path stores events and marks their ticket here in the same transaction; `mark`
+    grows with every mark, so a recompute that read an older mark leaves the row for the next round.
+    """
+
+    __tablename__ = "pending_recompute"
+
+    ticket: Mapped[str] = mapped_column(Text, primary_key=True)
+    mark: Mapped[int] = mapped_column(Integer)
+    since: Mapped[datetime] = mapped_column(index=True)  # ix_pending_recompute_since: oldest first
+
+
 # --- 0005 rule pins (effective-dated rules) ---
+
+
+class RulePin(Base):
+    """`slawatch rules apply NEW --from DATE`: tickets created before `created_before` stay judged
+    by `version` (the version in force then), unless an earlier pin covers them; `replaced_by` is
+    the version the apply put in force (processors/rule_schedule.py)."""
+
+    __tablename__ = "rule_pins"
+    __table_args__ = (UniqueConstraint("created_before", name="uq_rule_pins_created_before"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_before: Mapped[datetime]
+    version: Mapped[str] = mapped_column(String(64), ForeignKey("rule_versions.version"))
+    replaced_by: Mapped[str] = mapped_column(String(64), ForeignKey("rule_versions.version"))
+    path: Mapped[str] = mapped_column(Text)  # the rules file it was applied to
+    applied_at: Mapped[datetime]
 
 
 # --- 0006 dashboard figures ---
 
 
-# --- 0007 jira write-back ---
+class DashboardFigures(Base):
+    """The dashboard's attainment figures of one period, every vendor's, as JSON (store/figures.py),
+    counted at `computed_at` under `rules_version`."""
+
+    __tablename__ = "dashboard_figures"
+
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)  # 2026-W47, 2026-11, 2026-Q4
+    kind: Mapped[str] = mapped_column(String(16))
+    rules_version: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime]
+    figures: Mapped[str] = mapped_column(Text)
+
+
+# The vendor page's worst breaches of the quarter (store/dashboard.py): one vendor's breached clocks
+# by instant, instead of every clock of the vendor.
+Index("ix_clocks_vendor_breached_at", ClockRow.vendor, ClockRow.breached_at)
+

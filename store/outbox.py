@@ -25,7 +25,9 @@ initial comment. Uploads need a channel id: give the row a `thread_key` (the rep
 belongs to) and it is uploaded into that message's thread, in the channel Slack answered.
 
 Keys: alerts `alert:{ticket}:{metric}:{cycle}:{level}` (processors/alerts.py), digests
-`digest:{channel}:{hash of the member keys}`, reports `report:{kind}:{period}[:{vendor}]`.
+`digest:{channel}:{hash of the member keys}`, reports `report:{kind}:{period}[:{vendor}]`,
+Jira write-back `jira:{ticket}:{metric}:{cycle}:label|comment` (channel `jira`, written by
+connectors/jira_writeback.py; `slack_ts` records "label" or "comment:<id>").
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import and_, exists, func, not_, or_, select, update
+from sqlalchemy import and_, exists, func, not_, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -90,6 +92,7 @@ class Claimed:
     previous_claim_at: datetime | None  # the expired claim's instant, when stale
     error: str | None  # the previous attempt's error
     created_at: datetime  # when it was queued: no attempt to post it can be older
+    ticket: str | None = None  # the Jira issue (alerts; the issue a write-back row writes on)
 
 
 @functools.cache
@@ -177,7 +180,7 @@ def _claim(session: Session, worker_id: str, now: datetime, limit: int) -> list[
             thread_channel=parent.slack_channel if parent else None,
             attachment=row.attachment, filename=row.filename, title=row.title,
             attempts=row.attempts, stale=stale, claimed_at=now, previous_claim_at=previous,
-            error=row.error, created_at=row.created_at))
+            error=row.error, created_at=row.created_at, ticket=row.ticket))
     session.flush()
     return claimed
 
@@ -257,15 +260,23 @@ def known_channel_id(session: Session, channel: str) -> str | None:
 
 # ---- health --------------------------------------------------------------------------------
 
-def status_counts(session: Session) -> dict[str, int]:
-    query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+def _of(channel: str | None, other_than: str | None):
+    """Rows of `channel` (all if None), except those of `other_than`."""
+    return and_(true() if channel is None else OutboxMessage.channel == channel,
+                true() if other_than is None else OutboxMessage.channel != other_than)
+
+
+def status_counts(session: Session, channel: str | None = None, other_than: str | None = None) -> dict[str, int]:
+    query = (select(OutboxMessage.status, func.count()).where(_of(channel, other_than))
+             .group_by(OutboxMessage.status))
     return {status: count for status, count in session.execute(query)}
 
 
-def recent_failures(session: Session, limit: int = 5) -> list[dict]:
+def recent_failures(session: Session, limit: int = 5, channel: str | None = None,
+                    other_than: str | None = None) -> list[dict]:
     query = (select(OutboxMessage.key, OutboxMessage.channel, OutboxMessage.error,
                     OutboxMessage.claimed_at)
-             .where(OutboxMessage.status == "failed")
+             .where(OutboxMessage.status == "failed", _of(channel, other_than))
              .order_by(OutboxMessage.claimed_at.desc(), OutboxMessage.id.desc()).limit(limit))
     return [{"key": key, "channel": channel, "reason": error, "at": at}
             for key, channel, error, at in session.execute(query)]

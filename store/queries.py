@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from processors.events import format_instant
+from processors.rule_schedule import RuleSchedule
 from store.models import ClockRow, Ticket
 
 STATES = ("breached", "running", "paused")
@@ -97,8 +98,22 @@ def ticket_known(session: Session, key: str) -> bool:
     return session.get(Ticket, key) is not None
 
 
-def stale_ticket_keys(session: Session, rules_version: str, limit: int) -> list[str]:
-    """Tickets with an open clock computed under another rules version than `rules_version`."""
-    query = (select(ClockRow.ticket).where(_open(), ClockRow.rules_version != rules_version)
-             .distinct().order_by(ClockRow.ticket).limit(limit))
-    return list(session.scalars(query))
+def judging_version(schedule: RuleSchedule):
+    """SQL: the rules version that judges a ticket (a row of `tickets`) under `schedule`; a
+    CASE over its created_at when rules are pinned (a ticket not created yet: the current)."""
+    if not schedule.pins:
+        return literal(schedule.current.version)
+    return case(*[(Ticket.created_at < pin.created_before, pin.rules.version) for pin in schedule.pins],
+                else_=schedule.current.version)
+
+
+def stale_ticket_keys(session: Session, schedule: RuleSchedule | str, limit: int) -> list[str]:
+    """Tickets with an open clock computed under another rules version than the one that judges
+    them (`schedule`; a plain version string: every ticket's)."""
+    if isinstance(schedule, str) or not schedule.pins:
+        version = schedule if isinstance(schedule, str) else schedule.current.version
+        query = select(ClockRow.ticket).where(_open(), ClockRow.rules_version != version)
+    else:
+        query = (select(ClockRow.ticket).join(Ticket, Ticket.key == ClockRow.ticket)
+                 .where(_open(), ClockRow.rules_version != judging_version(schedule)))
+    return list(session.scalars(query.distinct().order_by(ClockRow.ticket).limit(limit)))

@@ -16,9 +16,10 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from processors.events import Person, TicketEvent, format_instant
+from processors.events import Person, TicketEvent, format_instant, moved_from
 from processors.sla import Clock, TicketState
 from store.models import ClockRow, Delivery, Event, RuleVersion, ServiceState, Ticket
+from store.moves import follow_moves
 
 TICKETS, EVENTS, DELIVERIES = Ticket.__table__, Event.__table__, Delivery.__table__
 CLOCKS, RULE_VERSIONS, SERVICE_STATE = ClockRow.__table__, RuleVersion.__table__, ServiceState.__table__
@@ -43,7 +44,10 @@ def _statements(dialect: str) -> SimpleNamespace:
         events=dml(EVENTS).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(EVENTS.c.id),
         rule_version=upsert(RULE_VERSIONS, ["version"], ["loaded_at", "path"]),
         service_state=upsert(SERVICE_STATE, ["key"], ["value", "updated_at"]),
-        lock=select(TICKETS.c.key).where(TICKETS.c.key == bindparam("key")).with_for_update(),
+        # FOR NO KEY UPDATE: writers of one ticket take turns, but a webhook storing events
+        # (whose foreign key takes FOR KEY SHARE on the ticket) need not wait, nor deadlock
+        # with a recompute that holds the ticket's pending mark (store/pending.py)
+        lock=select(TICKETS.c.key).where(TICKETS.c.key == bindparam("key")).with_for_update(key_share=True),
         log=select(EVENTS.c.payload).where(EVENTS.c.ticket == bindparam("key"))
         .order_by(EVENTS.c.at, EVENTS.c.id),
         clocks=insert(CLOCKS),
@@ -84,12 +88,16 @@ def lock_ticket(session: Session, key: str) -> None:
 def record_events(session: Session, events: Sequence[TicketEvent], received_at: datetime) -> int:
     """Append events to the log, skipping dedup keys already stored; returns how many were new.
 
-    The events' tickets must exist (`lock_ticket` or `ensure_tickets` first).
+    The events' tickets must exist (`lock_ticket` or `ensure_tickets` first). An event that says
+    its issue was moved to another project moves the old key's history along (store/moves.py).
     """
     rows = [_event_row(event, received_at) for event in {e.dedup_key: e for e in events}.values()]
     if not rows:
         return 0
-    return len(session.connection().execute(_sql(session).events, rows).all())
+    stored = len(session.connection().execute(_sql(session).events, rows).all())
+    if any(moved_from(event) for event in events):  # an issue moved to another project
+        follow_moves(session, events)
+    return stored
 
 
 def _event_row(event: TicketEvent, received_at: datetime) -> dict[str, Any]:

@@ -5,6 +5,12 @@ signature, or its content when forced) and puts a new version in force only if i
 broken file leaves the last good rules in force and is remembered as `last_error` (the
 `PATH:LINE:COL: message` lines), logged once per broken content. `publish()` stores every
 version put in force in `rule_versions` and the last reload error in `service_state`.
+
+`schedule` is what judges tickets: the rules in force plus the pins of effective-dated rules
+(`slawatch rules apply NEW --from DATE`, store/rule_pins.py), each pinned version parsed once.
+`publish()` (re)reads the pins when a new version came into force, and every
+PINS_REFRESH_SECONDS; until then `schedule` stays the previous one as a whole, so a ticket is
+never judged by new rules without the pins that came with them.
 """
 from __future__ import annotations
 
@@ -18,13 +24,17 @@ from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from processors.rules import RuleProblem, Rules, RulesError, load_rules
+from processors.events import format_instant
+from processors.rule_schedule import RuleSchedule
+from processors.rules import RuleProblem, Rules, RulesError, load_rules, parse_rules
 from store.db import Database
 from store.repo import record_rule_version, set_service_state
+from store.rule_pins import load_schedule
 
 log = logging.getLogger(__name__)
 
 RELOAD_ERROR_KEY = "rules.reload_error"
+PINS_REFRESH_SECONDS = 30.0  # how often publish() looks for pins another process added
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,7 @@ def _signature(path: str) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _content_version(path: str) -> str | None:
+def content_version(path: str) -> str | None:
     try:
         with open(path, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
@@ -69,6 +79,9 @@ class RuleBook:
         self._unpublished = True  # the version in force is not yet in rule_versions
         self._error_unpublished = False
         self._last_check = time.monotonic()
+        self.schedule = RuleSchedule(rules)  # pins unknown until the first publish()
+        self._pins_read_at: float | None = None  # monotonic
+        self._parsed: dict[str, Rules | None] = {}  # pinned version -> its rules (None: no longer parses)
 
     @classmethod
     def load(cls, path: str, now: datetime) -> "RuleBook":
@@ -83,7 +96,7 @@ class RuleBook:
             if signature == self._signature and not force:
                 return False
             self._signature = signature
-            version = _content_version(self.path)
+            version = content_version(self.path)
             if version == self.rules.version:
                 return self._clear_error()
             if self.last_error is not None and version == self.last_error.version:
@@ -119,21 +132,59 @@ class RuleBook:
         return False
 
     def publish(self, db: Database, now: datetime) -> bool:
-        """Store the version in force and the reload error, if not done yet; False if the
-        database could not be reached (it is tried again on the next call)."""
+        """Store the version in force and the reload error, if not done yet, and read the pins
+        when due; False if the database could not be reached (tried again on the next call)."""
         with self._lock:
-            if not (self._unpublished or self._error_unpublished):
+            store = self._unpublished or self._error_unpublished
+            pins = self._pins_due()
+            if not (store or pins):
                 return True
             rules, loaded_at, error = self.rules, self.loaded_at, self.last_error
         try:
-            db.write(lambda session: _store(session, rules, loaded_at, error, now))
+            if store:
+                db.write(lambda session: _store(session, rules, loaded_at, error, now))
+            if pins:
+                with db.reading() as session:
+                    schedule = load_schedule(session, rules, self._parse_pinned)
         except SQLAlchemyError as exc:
-            log.warning("could not record the rules version: %s", type(exc).__name__)
+            log.warning("could not record the rules version or read the pins: %s", type(exc).__name__)
+            with self._lock:
+                if pins:  # the periodic look waits for the next interval (a new version does not)
+                    self._pins_read_at = time.monotonic()
             return False
         with self._lock:
-            if self.rules is rules and self.last_error is error:
+            if store and self.rules is rules and self.last_error is error:
                 self._unpublished = self._error_unpublished = False
+            if pins and self.rules is rules:
+                self._set_schedule(schedule)
         return True
+
+    def _pins_due(self) -> bool:
+        return (self.schedule.current is not self.rules or self._pins_read_at is None
+                or time.monotonic() - self._pins_read_at >= PINS_REFRESH_SECONDS)
+
+    def _set_schedule(self, schedule: RuleSchedule) -> None:
+        self._pins_read_at = time.monotonic()
+        if describe(schedule) != describe(self.schedule):
+            log.info("rules schedule: %s", describe(schedule))
+        self.schedule = schedule
+
+    def _parse_pinned(self, version: str, text: str, path: str) -> Rules | None:
+        """A pinned version's rules, parsed once per version (None: it no longer parses)."""
+        if version not in self._parsed:
+            try:
+                self._parsed[version] = parse_rules(text, path)
+            except RulesError as exc:
+                log.error("pinned rules version %s no longer parses; its tickets are judged by "
+                          "the next version:\n%s", version[:12], exc)
+                self._parsed[version] = None
+        return self._parsed[version]
+
+
+def describe(schedule: RuleSchedule) -> str:
+    """One line: `3f2a9c1b0d4e before 2026-03-01T00:00:00Z, 9b8c7d6e5f4a after`."""
+    parts = [f"{pin.rules.version[:12]} before {format_instant(pin.created_before)}" for pin in schedule.pins]
+    return ", ".join([*parts, f"{schedule.current.version[:12]} {'after' if parts else 'for every ticket'}"])
 
 
 def _store(session, rules: Rules, loaded_at: datetime, error: ReloadError | None, now: datetime) -> None:

@@ -21,8 +21,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from processors.events import Person
+from processors.rule_schedule import RuleSchedule, as_schedule, judge
 from processors.rules import Rules
-from processors.sla import evaluate
 from store.models import ClockRow, Survey, Ticket
 from store.repo import load_events
 
@@ -36,8 +36,12 @@ def _insert(dialect: str):
     return dml(Survey.__table__).on_conflict_do_nothing(index_elements=["ticket", "cycle"])
 
 
-def open_new_surveys(session: Session, rules: Rules, now: datetime, limit: int = 200) -> int:
-    """A survey for every resolution cycle that stopped in the last HORIZON and has none."""
+def open_new_surveys(session: Session, schedule: Rules | RuleSchedule, now: datetime,
+                     limit: int = 200) -> int:
+    """A survey for every resolution cycle that stopped in the last HORIZON and has none. The
+    surveys settings are the current rules'; a ticket is judged by the rules that judge it."""
+    schedule = as_schedule(schedule)
+    rules = schedule.current
     if not rules.surveys.enabled:
         return 0
     query = (select(ClockRow.ticket, ClockRow.cycle, ClockRow.vendor)
@@ -50,14 +54,14 @@ def open_new_surveys(session: Session, rules: Rules, now: datetime, limit: int =
     opened = 0
     for ticket, cycle, vendor in session.execute(query).all():
         row = {"ticket": ticket, "cycle": cycle, "token": secrets.token_urlsafe(24), "vendor": vendor,
-               "reporter_email": _reporter_email(session, ticket, rules, now), "asked_at": now,
+               "reporter_email": _reporter_email(session, ticket, schedule, now), "asked_at": now,
                "expires_at": now + rules.surveys.expire_after}
         opened += session.connection().execute(_insert(session.get_bind().dialect.name), row).rowcount
     return opened
 
 
-def _reporter_email(session: Session, ticket: str, rules: Rules, now: datetime) -> str | None:
-    state = evaluate(load_events(session, ticket), rules, now)
+def _reporter_email(session: Session, ticket: str, schedule: RuleSchedule, now: datetime) -> str | None:
+    state = judge(load_events(session, ticket), schedule, now)
     reporter = state.facts.get("reporter") if state else None
     return reporter.email if isinstance(reporter, Person) else None
 

@@ -202,9 +202,19 @@ def body_of(payload: Any) -> bytes:
     return payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
 
 
+def recompute_marked(app) -> None:
+    """What the worker does within a second of a stored webhook: recompute the tickets it marked
+    (the real scheduler step, `Ticker.recompute_pending`)."""
+    from scheduler import get_ticker
+
+    ticker = get_ticker(app)
+    ticker.recompute_pending(ticker.clock())
+
+
 @pytest.fixture
 def post_jira(client) -> Callable[..., Any]:
-    """POST a payload (dict or raw bytes) to /webhooks/jira the way Jira does."""
+    """POST a payload (dict or raw bytes) to /webhooks/jira the way Jira does; after a 2xx, the
+    worker's recompute runs (`recompute_marked`), so the stored clocks are current."""
 
     def post(payload: Any, delivery: str | None = None, secret: str | None = None,
              headers: dict[str, str] | None = None, using=None):
@@ -215,7 +225,11 @@ def post_jira(client) -> Callable[..., Any]:
         if secret is not None:
             sent["X-Hub-Signature"] = sign(body, secret)
         sent.update(headers or {})
-        return (using or client).post("/webhooks/jira", data=body, headers=sent)
+        sender = using or client
+        response = sender.post("/webhooks/jira", data=body, headers=sent)
+        if response.status_code < 300:
+            recompute_marked(sender.application)
+        return response
 
     return post
 

@@ -10,11 +10,19 @@ REST history (`id`, `author`, `created`, `items`) and keeps the comments.
         JIRA(server=jira.url, basic_auth=(jira.user, jira.token)).search_issues("project = OPS")
 
 Answers: /rest/api/2/serverInfo, /field, /status, /search (startAt/maxResults/total),
-/search/jql (Cloud: nextPageToken), /issue/{key}?expand=changelog, /issue/{key}/comment.
+/search/jql (Cloud: nextPageToken), /issue/{key or id}?expand=changelog (Cloud: at most
+`changelog_cap` histories, as in the search), /issue/{key}/comment
+(startAt/maxResults), and, Cloud only, /issue/{key}/changelog ({startAt, maxResults, total,
+isLast, values}, at most 100 a page; Data Center answers 404 there). Writes (write-back):
+PUT /issue/{key or id} ({"update": {"labels": [{"add": L}]}} or fields.labels; 204, and a
+`labels` history like Jira's) and POST /issue/{key}/comment (201 with the comment; by the API
+user, `created` from `fake.clock()`); each attempt, also a failed one, is kept in `fake.writes`
+as (method, path, body).
 A tiny JQL: clauses joined by AND: `project = X`, `key = X`, `updated >= "YYYY-MM-DD HH:MM"`
 (UTC); an optional ORDER BY is ignored; anything else is a JQL error (400, errorMessages).
 Failures are programmed: `fake.fail("/search", 500)`, `fake.fail("/search", 429,
-headers={"Retry-After": "0"}, times=2)`, and a wrong password gets 401.
+headers={"Retry-After": "0"}, times=2)`, `fake.fail("/comment", 503, method="POST")`, and a
+wrong password gets 401.
 """
 from __future__ import annotations
 
@@ -33,6 +41,8 @@ from tests.jira_payloads import CATEGORIES, STATUS_IDS, jira_time
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _CLAUSE = re.compile(r'^\s*(project|key|updated)\s*(=|>=)\s*"?([^"]*?)"?\s*$', re.I)
+_NO_ISSUE = (404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."],
+                  "errors": {}}, {})
 _STATUS_CATEGORY = {"To Do": "new", "Open": "new", "Waiting for support": "new", "Done": "done",
                     "Resolved": "done", "Closed": "done"}
 
@@ -45,6 +55,7 @@ class _Failure:
     headers: dict[str, str]
     body: Any
     skip: int = 0
+    method: str | None = None  # None: any
 
 
 @dataclass
@@ -61,6 +72,9 @@ class FakeJira:
         self.changelog_cap = changelog_cap  # the search shows at most this many histories
         self.issues: dict[str, _Issue] = {}
         self.requests: list[tuple[str, dict[str, list[str]]]] = []
+        self.writes: list[tuple[str, str, Any]] = []  # (method, path, decoded body) of PUT/POST
+        self.clock = lambda: datetime.now(timezone.utc)  # `created` of comments posted here
+        self._next_id = 90000
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -102,10 +116,10 @@ class FakeJira:
             issue.raw["fields"]["updated"] = jira_time(at)
 
     def fail(self, path: str, status: int, *, times: int = 1, headers: dict[str, str] | None = None,
-             body: Any = None, skip: int = 0) -> None:
-        """After `skip` good answers, the next `times` requests whose path contains `path` get
-        `status`."""
-        self._failures.append(_Failure(path, status, times, headers or {}, body, skip))
+             body: Any = None, skip: int = 0, method: str | None = None) -> None:
+        """After `skip` good answers, the next `times` requests whose path contains `path` (and
+        whose method is `method`, if given) get `status`."""
+        self._failures.append(_Failure(path, status, times, headers or {}, body, skip, method))
 
     def searches(self) -> list[dict[str, list[str]]]:
         return [query for path, query in self.requests if path.startswith("/rest/api/2/search")]
@@ -143,18 +157,25 @@ class FakeJira:
                     self.issues[k].raw["fields"]["updated"]) >= since]
         return keys
 
-    def answer(self, path: str, query: dict[str, list[str]], headers: Any) -> tuple[int, Any, dict[str, str]]:
+    def answer(self, path: str, query: dict[str, list[str]], headers: Any, method: str = "GET",
+               body: Any = None) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             self.requests.append((path, query))
+            if method != "GET":
+                self.writes.append((method, path, body))
             for failure in self._failures:
-                if failure.path in path and failure.skip > 0:
+                if failure.path not in path or failure.method not in (None, method):
+                    continue
+                if failure.skip > 0:
                     failure.skip -= 1
-                elif failure.path in path and failure.times > 0:
+                elif failure.times > 0:
                     failure.times -= 1
                     return failure.status, failure.body or {"errorMessages": [f"fake failure {failure.status}"],
                                                             "errors": {}}, failure.headers
             if not self._authorised(headers.get("Authorization", "")):
                 return 401, {"errorMessages": ["You are not authenticated."], "errors": {}}, {}
+            if method != "GET":
+                return self._write(method, path, body)
             return self._route(path, query)
 
     def _authorised(self, header: str) -> bool:
@@ -175,16 +196,85 @@ class FakeJira:
             return 200, [_status(name, sid, self.url) for name, sid in STATUS_IDS.items()], {}
         if api in ("search", "search/jql"):
             return self._search(api, one)
-        match = re.fullmatch(r"issue/([^/]+)(/comment)?", api)
-        if match and match.group(1) in self.issues:
-            key = match.group(1)
-            if match.group(2):
-                comments = self.issues[key].comments
-                return 200, {"startAt": 0, "maxResults": len(comments), "total": len(comments),
-                             "comments": copy.deepcopy(comments)}, {}
-            return 200, self.issue_json(key, one.get("expand", "")), {}
-        return 404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."],
-                     "errors": {}}, {}
+        match = re.fullmatch(r"issue/([^/]+)(/comment|/changelog)?", api)
+        key = self._key(match.group(1)) if match else None
+        if key is None or (match.group(2) == "/changelog" and self.deployment != "Cloud"):
+            return _NO_ISSUE
+        start, size = int(one.get("startAt", 0)), int(one.get("maxResults", 0) or 0)
+        if match.group(2) == "/comment":
+            comments = self.issues[key].comments
+            shown = comments[start:start + size] if size else comments[start:]
+            return 200, {"startAt": start, "maxResults": len(shown), "total": len(comments),
+                         "comments": copy.deepcopy(shown)}, {}
+        if match.group(2) == "/changelog":
+            histories = self.issues[key].histories
+            size = min(size or 100, 100)
+            return 200, {"self": f"{self.url}/rest/api/2/issue/{key}/changelog", "maxResults": size,
+                         "startAt": start, "total": len(histories),
+                         "isLast": start + size >= len(histories),
+                         "values": copy.deepcopy(histories[start:start + size])}, {}
+        cap = self.changelog_cap if self.deployment == "Cloud" else None  # Cloud: 100 at most
+        return 200, self.issue_json(key, one.get("expand", ""), cap), {}
+
+    def _key(self, key_or_id: str) -> str | None:
+        if key_or_id in self.issues:
+            return key_or_id
+        return next((k for k, i in self.issues.items() if str(i.raw.get("id")) == key_or_id), None)
+
+    # --- writes (write-back) --------------------------------------------------------------
+
+    def _write(self, method: str, path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
+        match = re.fullmatch(r"/rest/api/2/issue/([^/]+)(/comment)?", path)
+        key = self._key(match.group(1)) if match else None
+        if key is None:
+            return _NO_ISSUE
+        if method == "PUT" and not match.group(2):
+            return self._update(key, body if isinstance(body, dict) else {})
+        if method == "POST" and match.group(2) and isinstance(body, dict) and isinstance(body.get("body"), str):
+            return 201, self._add_comment(key, body["body"]), {}
+        return 400, {"errorMessages": [f"cannot {method} {path}"], "errors": {}}, {}
+
+    def _update(self, key: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        issue = self.issues[key]
+        fields = issue.raw["fields"]
+        before = list(fields.get("labels") or [])
+        labels = list((body.get("fields") or {}).get("labels", before))
+        for operation in (body.get("update") or {}).get("labels") or []:
+            if "add" in operation and operation["add"] not in labels:
+                labels.append(operation["add"])
+            if "remove" in operation and operation["remove"] in labels:
+                labels.remove(operation["remove"])
+        if labels != before:
+            fields["labels"] = labels
+            self._next_id += 1
+            issue.histories.append({"id": str(self._next_id), "author": self._api_user(),
+                                    "created": jira_time(self.clock()),
+                                    "items": [{"field": "labels", "fieldtype": "jira", "from": None,
+                                               "fromString": " ".join(before), "to": None,
+                                               "toString": " ".join(labels)}]})
+            fields["updated"] = jira_time(self.clock())
+        return 204, None, {}
+
+    def _add_comment(self, key: str, text: str) -> dict[str, Any]:
+        issue = self.issues[key]
+        self._next_id += 1
+        at = jira_time(self.clock())
+        comment = {"self": f"{self.url}/rest/api/2/issue/{issue.raw.get('id')}/comment/{self._next_id}",
+                   "id": str(self._next_id), "author": self._api_user(), "body": text,
+                   "updateAuthor": self._api_user(), "created": at, "updated": at, "jsdPublic": True}
+        issue.comments.append(comment)
+        issue.raw["fields"]["updated"] = at
+        return copy.deepcopy(comment)
+
+    def _api_user(self) -> dict[str, Any]:
+        if self.deployment == "Cloud":
+            return {"self": f"{self.url}/rest/api/2/user?accountId=5b10ac8d82e05b22cc7d4ef5",
+                    "accountId": "5b10ac8d82e05b22cc7d4ef5", "emailAddress": self.user,
+                    "displayName": "Slawatch bot", "active": True, "timeZone": "UTC",
+                    "accountType": "atlassian"}
+        return {"self": f"{self.url}/rest/api/2/user?username=slawatch", "name": "slawatch",
+                "key": "JIRAUSER10900", "emailAddress": self.user, "displayName": "Slawatch bot",
+                "active": True, "timeZone": "UTC"}
 
     def _search(self, api: str, one: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
         keys = self.matching(one.get("jql", ""))
@@ -207,10 +297,28 @@ class FakeJira:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 url = urlparse(self.path)
-                status, body, headers = fake.answer(url.path, parse_qs(url.query), self.headers)
-                data = json.dumps(body).encode()
+                self._reply(*fake.answer(url.path, parse_qs(url.query), self.headers))
+
+            def do_PUT(self) -> None:
+                self._write("PUT")
+
+            def do_POST(self) -> None:
+                self._write("POST")
+
+            def _write(self, method: str) -> None:
+                url = urlparse(self.path)
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    body = None
+                self._reply(*fake.answer(url.path, parse_qs(url.query), self.headers, method, body))
+
+            def _reply(self, status: int, body: Any, headers: dict[str, str]) -> None:
+                data = b"" if body is None else json.dumps(body).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json;charset=UTF-8")
+                if body is not None:
+                    self.send_header("Content-Type", "application/json;charset=UTF-8")
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in headers.items():
                     self.send_header(name, value)

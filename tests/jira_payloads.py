@@ -287,6 +287,18 @@ class JiraTicket:
         return {"timestamp": epoch_ms(at), "webhookEvent": "comment_updated", "comment": comment,
                 "issue": self._issue(trimmed=True)}
 
+    def moved(self, at: datetime | str, new_key: str, *, project_name: str | None = None,
+              actor: JiraUser | str = LEAD) -> dict[str, Any]:
+        """Moved to another project: Jira renames the issue (changelog items `project` and `Key`)
+        and sends the issue under its new key; later payloads of this ticket use that key."""
+        at = _instant(at)
+        old_key, old_project, old_project_id, old_name = self.key, self.project, self.project_id, self.project_name
+        self.key, self.project = new_key, new_key.rsplit("-", 1)[0]
+        self.project_id, self.project_name = _num(self.project), project_name or self.project.title()
+        items = [self._item("project", old_project_id, old_name, self.project_id, self.project_name),
+                 self._item("Key", None, old_key, None, new_key)]
+        return self._updated(at, actor, "issue_moved", items, None)
+
     def deleted(self, at: datetime | str, *, actor: JiraUser | str = LEAD) -> dict[str, Any]:
         return self._envelope(_instant(at), "jira:issue_deleted", "issue_deleted", _as_user(actor))
 

@@ -16,6 +16,7 @@ import pytest
 
 from store.db import get_database
 from store.models import OutboxMessage
+from tests.conftest import recompute_marked
 from tests.fake_slack import fake_slack  # noqa: F401  (the fixture)
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the secret of Slack's documented test vector
@@ -114,3 +115,4 @@ def outbox_rows(app) -> dict[str, OutboxMessage]:
 def post_jira(app, payload: dict) -> None:
     answer = app.test_client().post("/webhooks/jira", json=payload)
     assert answer.status_code == 200, answer.json
+    recompute_marked(app)

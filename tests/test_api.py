@@ -36,6 +36,7 @@ def test_ticket_json_is_the_replay_json(app, client, clock, post_jira):
     assert response.status_code == 200
     body = dict(response.json)
     assert body.pop("excuses") == []  # the excuse audit trail (Slack), none here
+    assert body.pop("rules_version") == get_rulebook(client.application).rules.version  # what judged it
     assert [body] == expected
     clock.now = at(13)  # evaluated now, not when stored
     later = client.get("/api/tickets/OPS-1").json

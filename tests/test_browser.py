@@ -95,6 +95,14 @@ def _screenshot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
+# The vendor cards' attainment tables that scroll (a column, e.g. Target, cut off), and cells
+# whose content overflows them.
+CARDS_CLIPPED = """() => [
+  ...[...document.querySelectorAll('.card .scroll')].filter(s => s.scrollWidth > s.clientWidth).map(s => 'table'),
+  ...[...document.querySelectorAll('table.attain th, table.attain td')].filter(c => c.scrollWidth > c.clientWidth)
+     .map(c => c.textContent.trim())]"""
+
+
 def test_overview_shows_the_demo_vendors_with_the_report_numbers(site, page):
     base, app, _ = site
     page.goto(base + "/")
@@ -111,9 +119,13 @@ def test_overview_shows_the_demo_vendors_with_the_report_numbers(site, page):
             value = sections[vendor.id].metrics[metric].attainment if vendor.id in sections else None
             expected = "–" if value is None else f"{value * 100:.1f}%"
             assert cell.inner_text().split()[0] == expected
+    assert page.evaluate(CARDS_CLIPPED) == []
     _screenshot(page, "overview")
+    for width in (390, 1000):  # a phone; a laptop window that fits two cards a row
+        page.set_viewport_size({"width": width, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert page.evaluate(CARDS_CLIPPED) == [], width
     page.set_viewport_size({"width": 390, "height": 844})
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     _screenshot(page, "overview-narrow")
 
 
@@ -153,6 +165,30 @@ def test_rules_page_shows_a_reload_error_after_a_broken_file(site, page):
         time.sleep(1.1)
         page.goto(base + "/rules")
     assert page.locator("text=The last reload failed").count() == 0
+
+
+def test_backtest_of_tightened_rules_shows_gained_breaches(site, page):
+    base, _, rules = site
+    tightened = rules.read_text().replace("first_response: {target: 8h, warn_at: [75%]}",
+                                          "first_response: {target: 2h, warn_at: [75%]}")
+    assert tightened != rules.read_text()
+    page.goto(base + "/rules")
+    assert page.locator("#bt-to").input_value() == "2026-11-24"  # the last 30 days by default
+    page.locator("#bt-rules").fill(tightened)
+    page.locator("#bt-from").fill("2026-11-10")
+    page.locator("button", has_text="Run the backtest").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Backtest"
+    gained = int(page.locator("#backtest-breaches strong").first.inner_text())
+    assert gained > 0
+    links = page.locator("#backtest-changes a[href^='/tickets/']")
+    assert links.count() >= 1
+    result = page.evaluate(A11Y)
+    assert result["problems"] == [] and result["pairs"] >= 2
+    _screenshot(page, "backtest")
+    links.first.click()
+    page.wait_for_load_state()
+    assert page.locator("h2", has_text="Timeline").count() == 1
 
 
 A11Y = """() => {

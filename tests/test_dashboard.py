@@ -5,16 +5,16 @@ import base64
 import csv
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from app import cli, utc_now
+from app import cli
 from connectors.jira import parse_webhook
 from connectors.jira_demo import DemoIssue, demo_user
-from processors.periods import local_day, week_of
+from processors.periods import local_day
 from store.db import get_database
 from store.rulebook import get_rulebook, read_rules
 from tests import jira_payloads as jp
@@ -95,22 +95,30 @@ def test_demo_payloads_give_the_events_of_the_fixture_builder():
         assert essence(mine) == essence(reference)
 
 
-def _weekly_csv(db_url: str, day: str) -> dict[tuple[str, str], str]:
-    env = {"SLAWATCH_DATABASE_URL": db_url, "SLAWATCH_RULES": str(demo.RULES_PATH)}
-    result = CliRunner().invoke(cli, ["report", "weekly", "--end", day, "--format", "csv"], env=env,
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+def _weekly_csv(db_url: str, day: str, now: datetime) -> dict[tuple[str, str], str]:
+    """What `slawatch report weekly --end DAY --format csv` prints at `now` (its code, called with `now`)."""
+    from processors.periods import report_period
+    from processors.report_render import weekly_csv
+    from store.db import Database
+    from store.history import build_report
+
+    rules = read_rules(str(demo.RULES_PATH))
+    period = report_period("weekly", now, rules.reports.weekly.timezone, date.fromisoformat(day))
+    database = Database(db_url)
+    try:
+        with database.reading() as session:
+            built = build_report(session, rules, "weekly", period, now, None, None)
+    finally:
+        database.dispose()
     return {(row["vendor"], row["metric"]): row["attainment_percent"]
-            for row in csv.DictReader(io.StringIO(result.stdout))}
+            for row in csv.DictReader(io.StringIO(weekly_csv(built)))}
 
 
 def test_overview_numbers_equal_the_weekly_report(make_app, db_url):
-    now = utc_now().replace(microsecond=0)  # the report command reads the real clock
-    app = _demo_app(make_app, db_url, now, tickets=600, SLAWATCH_CLOCK=utc_now)
+    app = _demo_app(make_app, db_url, NOW, tickets=600)
     page = app.test_client().get("/").get_data(as_text=True)
     zone = read_rules(str(demo.RULES_PATH)).reports.weekly.timezone
-    day = local_day(now, zone).isoformat()
-    report = _weekly_csv(db_url, day)
+    report = _weekly_csv(db_url, local_day(NOW, zone).isoformat(), NOW)
     shown = 0
     for vendor in ("acme", "globex", "initech"):
         for metric in ("first_response", "resolution"):
@@ -121,8 +129,7 @@ def test_overview_numbers_equal_the_weekly_report(make_app, db_url):
                 shown += 1
             else:
                 assert cell.group(1).strip() == "–"
-    if now - week_of(local_day(now, zone), zone).start > timedelta(days=1):  # early on Monday: maybe none
-        assert shown >= 1
+    assert shown >= 4
 
 
 def test_overview_lists_vendors_clocks_and_breaches(demo_app):
@@ -259,20 +266,3 @@ def test_database_attainment_equals_the_reports(demo_app):
 
 class MetricStatsZero:
     counted = met = excused = 0
-
-
-def test_attainment_figures_are_kept_30_seconds(make_app, db_url):
-    clock = Clock(NOW)
-    app = make_app(db_url, SLAWATCH_RULES=str(demo.RULES_PATH), SLAWATCH_CLOCK=clock)
-    client = app.test_client()
-
-    def acme_opened() -> int:
-        return int(re.search(r"ACME Outsourcing .*?This week: (\d+) opened", _text(client.get("/"))).group(1))
-
-    assert acme_opened() == 0
-    issue = DemoIssue("NET-1", NOW - timedelta(hours=1), demo_user("Maria Lopez", customer=True), "VPN", "Network")
-    assert client.post("/webhooks/jira", json=issue.created()).status_code == 200
-    assert acme_opened() == 0  # counted less than 30 s ago
-    clock.now += timedelta(seconds=30)
-    assert acme_opened() == 1
-    assert "NET-1" in client.get("/").get_data(as_text=True)  # the clock lists are never kept

@@ -119,6 +119,52 @@ def test_long_changelogs_and_comments_are_fetched_per_issue(make_app, make_db_ur
     assert table_rows(backfilled, "clocks") == table_rows(webhooks, "clocks")
 
 
+@pytest.mark.parametrize("deployment", ["Cloud", "Server"])
+def test_a_changelog_of_250_entries_is_read_whole(make_app, make_db_url, post_jira, clock, deployment):
+    """Cloud embeds at most 100 changelog entries, in the search and in issue?expand=changelog:
+    the rest is paged from GET /issue/{key}/changelog. Data Center has no such endpoint (404)
+    and gives them all in issue?expand=changelog."""
+    flavour = "cloud" if deployment == "Cloud" else "server"
+    ticket = JiraTicket("OPS-1", START, flavour=flavour, status="To Do" if flavour == "cloud" else "Open")
+    moves = ["In Progress", "Waiting for customer"] * 124 + ["In Progress"]
+    deliveries = [ticket.created(), *(ticket.status_changed(START + timedelta(minutes=3 * i + 1), to)
+                                      for i, to in enumerate(moves)),
+                  ticket.resolved(START + timedelta(hours=14), actor=AGENT)]
+    with FakeJira(deployment=deployment) as fake:
+        for payload in deliveries:
+            fake.feed(payload)
+        assert len(fake.issues["OPS-1"].histories) == 250
+        webhooks, backfilled = make_app(make_db_url()), make_app(make_db_url())
+        for i, payload in enumerate(deliveries):
+            post_jira(payload, delivery=f"OPS-1/{i}", using=webhooks.test_client())
+        run_backfill(backfilled, fake)
+        pages = [q for path, q in fake.requests if path == "/rest/api/2/issue/OPS-1/changelog"]
+        whole = [path for path, q in fake.requests if path == "/rest/api/2/issue/OPS-1"]
+    if deployment == "Cloud":
+        assert [(q["startAt"], q["maxResults"]) for q in pages] == [
+            (["0"], ["100"]), (["100"], ["100"]), (["200"], ["100"])]
+        assert whole == []
+    else:
+        assert pages == [] and len(whole) == 1
+    assert row_counts(backfilled)["events"] == row_counts(webhooks)["events"] == 252
+    assert table_rows(backfilled, "clocks") == table_rows(webhooks, "clocks")
+
+
+def test_a_cloud_site_without_the_changelog_endpoint_falls_back(app, clock):
+    """A 404 from GET /issue/{key}/changelog: the capped issue?expand=changelog, no error."""
+    with FakeJira(deployment="Cloud", changelog_cap=2) as fake:
+        for _, payload in stories(1):
+            fake.feed(payload)
+        fake.fail("/changelog", 404, times=5)
+        assert run_backfill(app, fake).issues == 1
+        paths = [path for path, _ in fake.requests]
+        assert paths.index("/rest/api/2/issue/OPS-1/changelog") < paths.index("/rest/api/2/issue/OPS-1")
+        assert len(fake.issues["OPS-1"].histories) > 2
+    histories = {key.split(":")[3] for (key,) in table_rows(app, "events", exclude=(
+        "id", "ticket", "kind", "at", "source", "payload", "received_at")) if ":changelog:" in key}
+    assert len(histories) == 2
+
+
 def test_interrupted_backfill_resumes_where_it_stopped(app, fake_jira):
     for _, payload in stories(7):
         fake_jira.feed(payload)

@@ -93,7 +93,7 @@ def history(excused: frozenset[tuple[str, str]] = frozenset(), surveys=()) -> Hi
     clocks = tuple(
         ClockRecord(ticket=key, metric=metric, cycle=1, vendor=TICKET_ROWS[key][0], target_seconds=target,
                     elapsed_seconds=elapsed, stopped_at=_instant(stopped), breached_at=_instant(breached),
-                    summary=TICKET_ROWS[key][2], excused=(key, metric) in excused)
+                    summary=TICKET_ROWS[key][2], excused=(key, metric) in excused, rules_version="test")
         for key, metric, target, elapsed, stopped, breached in CLOCK_ROWS)
     tickets = tuple(TicketRecord(key, vendor, at(created)) for key, (vendor, created, _) in TICKET_ROWS.items())
     return History(clocks, tickets, tuple(surveys))
@@ -483,3 +483,21 @@ def test_a_running_clock_is_completed_up_to_now(db_url):
     assert (before.breached_at, before.elapsed_seconds) == (None, 2400)
     assert (after.breached_at, after.elapsed_seconds) == (at("2026-01-08 10:50"), 7800)
     assert summary.overall.open_breaches == 1 and summary.overall.metrics[FR].met == 0
+
+
+def test_the_weekly_summary_shows_the_surveys_answered_that_week():
+    summary = weekly_summary(history(surveys=SURVEYS), W02, NAMES, TARGETS)  # 5-11 January: two answers
+    acme = next(s for s in summary.vendors if s.vendor == "acme")
+    assert {q: (s.positive, s.answered) for q, s in acme.satisfaction.items()} == {
+        "csat": (2, 2), "communication": (1, 1)}
+    assert next(s for s in summary.vendors if s.vendor == "globex").satisfaction == {}
+    text = render.weekly_text(summary)
+    assert "satisfaction: 100.0% (2 of 2 answers), above the 90% target" in text
+    rows = [r for r in csv.DictReader(io.StringIO(render.weekly_csv(summary))) if r["metric"] == "csat"]
+    assert [(r["vendor"], r["counted"], r["met"], r["attainment_percent"]) for r in rows] == [
+        ("(all)", "2", "2", "100.00"), ("acme", "2", "2", "100.00")]
+    _, blocks = weekly_message(summary)
+    assert "*satisfaction* 100.0% (2/2 answers, target 90%)" in str(blocks)
+    assert "Satisfaction surveys answered this week" in render.weekly_html(summary, None)
+    later = weekly_summary(history(surveys=SURVEYS), week_of(date(2026, 1, 14), "UTC"), NAMES, TARGETS)
+    assert later.overall.satisfaction == {} and "satisfaction:" not in render.weekly_text(later)

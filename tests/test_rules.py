@@ -356,6 +356,13 @@ def test_tab_fixture():
     assert problem.message == "a tab character; YAML is indented with spaces only"
 
 
+@pytest.mark.parametrize("text", ["[" * 20000, "".join(" " * i + "k:\n" for i in range(3000))])
+def test_yaml_nested_deeper_than_python_recurses_is_a_problem_not_a_crash(text):
+    with pytest.raises(RulesError) as caught:
+        parse_rules(text)
+    assert str(caught.value) == "rules.yaml:1:1: the YAML is nested too deeply to be a rules file"
+
+
 def test_unreadable_and_non_utf8_files(tmp_path):
     with pytest.raises(RulesError) as caught:
         load_rules(tmp_path / "missing.yaml")

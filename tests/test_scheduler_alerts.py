@@ -241,13 +241,39 @@ def test_the_quarterly_instant_is_the_first_such_weekday_of_the_quarter():
         datetime(2026, 4, 6, 9, 0, tzinfo=UTC)
 
 
-def test_report_jobs_run_once_per_scheduled_instant(slack_app):
+def test_report_jobs_run_once_per_scheduled_instant(slack_app, clock):
     db, rules = get_database(slack_app), get_rulebook(slack_app).rules
     monday = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # 09:00 in Paris
+    clock.now = datetime(2026, 1, 2, 10, 0, tzinfo=UTC)
+    post(slack_app, jp.created("ACME-1", clock.now - timedelta(hours=1), project="ACME"))
+    get_ticker(slack_app).recompute_pending(clock.now)
     assert cron.run_due_jobs(db, rules, monday - timedelta(minutes=1)) == []  # last week's: too old
     assert cron.run_due_jobs(db, rules, monday) == ["weekly"]
     assert cron.run_due_jobs(db, rules, monday + timedelta(minutes=1)) == []
     # the quarterly one is at 09:00 UTC (its default zone) on Monday 5 January
     assert cron.run_due_jobs(db, rules, monday + timedelta(days=3)) == ["quarterly"]
     assert cron.run_due_jobs(db, rules, monday + timedelta(days=4)) == []
+    assert cron.run_due_jobs(db, rules, monday + timedelta(days=7)) == ["weekly"]
+
+
+def test_the_scheduled_weekly_summary_links_its_tickets_to_jira(slack_app, clock, fake_slack):
+    clock.now = T0 + timedelta(hours=3)
+    post(slack_app, jp.created("ACME-7", T0, project="ACME", summary="Printer on fire"))  # breached at 13:00
+    tick_at(slack_app, clock, datetime(2026, 1, 12, 8, 0, tzinfo=UTC), times=1)  # Monday 09:00 in Paris
+    weekly = [m for m in fake_slack.messages() if key_of(m).startswith("report:weekly:2026-W02")]
+    assert weekly, [key_of(m) for m in fake_slack.messages()]
+    for message in weekly:
+        assert "https://acme-it.atlassian.net/browse/ACME-7" in message["text"] + str(message["blocks"])
+
+
+def test_a_first_report_instant_with_no_ticket_before_it_is_recorded_not_posted(slack_app, clock):
+    db, rules = get_database(slack_app), get_rulebook(slack_app).rules
+    monday = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # 09:00 in Paris: a fresh install, nothing stored
+    assert cron.run_due_jobs(db, rules, monday) == []
+    clock.now = monday + timedelta(hours=1)
+    post(slack_app, jp.created("ACME-2", clock.now, project="ACME"))
+    get_ticker(slack_app).recompute_pending(clock.now)
+    # the weekly instant of this Monday is done; the quarterly job (09:00 UTC today) had recorded its
+    # October instant at the first call, so it is no longer a first run and does run
+    assert cron.run_due_jobs(db, rules, monday + timedelta(hours=2)) == ["quarterly"]
     assert cron.run_due_jobs(db, rules, monday + timedelta(days=7)) == ["weekly"]

@@ -185,7 +185,7 @@ def test_the_app_manifest_names_our_endpoints_and_exactly_the_scopes_we_use(slac
     manifest = yaml.safe_load((Path(__file__).parents[1] / "docs" / "slack-app-manifest.yaml").read_text())
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted([
         "chat:write", "commands", "users:read", "users:read.email", "channels:history",
-        "groups:history", "im:write", "files:write"])
+        "groups:history", "channels:read", "groups:read", "im:write", "files:write"])
     [command] = manifest["features"]["slash_commands"]
     settings = manifest["settings"]
     urls = {command["url"], settings["event_subscriptions"]["request_url"],

@@ -21,17 +21,21 @@ def bad_request(reason: str):
 
 @bp.get("/tickets/<key>")
 def get_ticket(key: str):
-    """The ticket as `slawatch replay` shows it, evaluated from its whole event log now, plus
-    `excuses`: the audit trail of its excused (and un-excused) breaches, oldest first."""
+    """The ticket as `slawatch replay` shows it, evaluated from its whole event log now under the
+    rules that judge it (effective-dated rules: processors/rule_schedule.py), plus
+    `rules_version`: that version, and `excuses`: the audit trail of its excused (and
+    un-excused) breaches, oldest first."""
     with context.database().reading() as session:
         events = load_events(session, key)
         trail = excuse_trail(session, key)
     if not events:
         return jsonify(error="not_found", reason=f"no events for ticket {key}"), 404
-    state = evaluate(events, context.rulebook().rules, context.now())
+    rules = context.rulebook().schedule.rules_for(events)
+    state = evaluate(events, rules, context.now())
     if state is None:
         return jsonify(error="not_found", reason=f"ticket {key} has no created event yet"), 404
     body = ticket_json(state)
+    body["rules_version"] = rules.version
     body["excuses"] = [{"metric": e.metric, "cycle": e.cycle, "action": e.action, "by": e.by,
                         "at": format_instant(e.at), "reason": e.reason} for e in trail]
     return jsonify(body)

@@ -23,3 +23,11 @@ def now() -> datetime:
 
 def metrics():
     return current_app.extensions["slawatch.metrics"]
+
+
+def wake_recompute() -> None:
+    """Tell a recompute loop in this process (`slawatch serve`) that tickets wait; a no-op in a
+    gunicorn worker, where `slawatch worker` polls."""
+    wakeup = current_app.extensions.get("slawatch.recompute_wakeup")
+    if wakeup is not None:
+        wakeup.set()

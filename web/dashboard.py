@@ -3,29 +3,31 @@
     /                  per vendor, this week and this quarter; clocks about to breach; open breaches
     /tickets/<KEY>     the event timeline and every clock, with its explanation
     /vendors/<id>      12-week attainment chart, quarterly scorecard, worst breaches
-    /rules             the rules in force, earlier versions, the last reload error
+    /rules             the rules in force, earlier versions, the last reload error, the backtest
+                       form (POST /rules/backtest: web/backtest_page.py)
 
 The attainment figures are counted in the database (store.attainment) by the rules of
 processors.reports; test_dashboard holds them equal to store.history's, i.e. to `slawatch report`,
-so the pages and the reports agree at any size of history. HTTP basic auth guards
-every page when SLAWATCH_DASHBOARD_PASSWORD is set.
+so the pages and the reports agree at any size of history. The worker counts them every
+SLAWATCH_FIGURES_SECONDS and stores them (store.figures); a page counts them itself only when the
+stored ones are missing, older than FRESH_REFRESHES intervals or of other rules. HTTP basic auth
+guards every page (and the backtest form, web/backtest_page.py) when SLAWATCH_DASHBOARD_PASSWORD
+is set.
 """
 from __future__ import annotations
 
 import hmac
 from datetime import datetime
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request
 
 from processors.events import EventKind
-from types import SimpleNamespace
-
-from processors.periods import local_day, months_of, previous, quarter_of, week_of, weeks_ending
 from processors.reports import NO_VENDOR, MetricStats
 from processors.rules import METRICS
 from store import dashboard as queries
-from store.attainment import attainment
+from store.figures import dashboard_periods, page_figures
 from store.models import Ticket
 from store.repo import load_events
 from web import context
@@ -33,11 +35,12 @@ from web.svg import attainment_chart
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/dashboard")
+FRESH_REFRESHES = 3  # stored figures serve while younger than this many SLAWATCH_FIGURES_SECONDS
 METRIC_NAMES = {"first_response": "First response", "resolution": "Resolution"}
 
 
 @bp.before_request
-def _authenticate():
+def authenticate():
     password = current_app.config.get("SLAWATCH_DASHBOARD_PASSWORD")
     if not password:
         return None
@@ -57,6 +60,12 @@ def _zone() -> str:
 @bp.app_template_filter("pct")
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
+
+
+@bp.app_template_filter("target")
+def _target(value: float | None) -> str:
+    """A target share, "85%" (or "87.5%"): short enough for the narrow Target column."""
+    return "–" if value is None else f"{value * 100:.1f}".removesuffix(".0") + "%"
 
 
 @bp.app_template_filter("duration")
@@ -79,13 +88,18 @@ def _when(at: datetime | None) -> str:
     return at.astimezone(ZoneInfo(_zone())).strftime("%Y-%m-%d %H:%M")
 
 
+@bp.app_template_filter("hhmm")
+def _hhmm(at: datetime) -> str:
+    return at.astimezone(ZoneInfo(_zone())).strftime("%H:%M")
+
+
 def _names() -> dict[str | None, str]:
     names: dict[str | None, str] = {v.id: v.name for v in context.rulebook().rules.vendors}
     names[None] = NO_VENDOR
     return names
 
 
-def _render(template: str, status: int = 200, **values):
+def render_page(template: str, status: int = 200, **values):
     values.setdefault("zone", _zone())
     values.setdefault("metric_names", METRIC_NAMES)
     values.setdefault("vendor_names", _names())
@@ -93,23 +107,13 @@ def _render(template: str, status: int = 200, **values):
 
 
 def _not_found(what: str):
-    return _render("dashboard/not_found.html", 404, title="Not found", what=what)
+    return render_page("dashboard/not_found.html", 404, title="Not found", what=what)
 
 
-FIGURES_SECONDS = 30  # attainment figures are recounted at most this often per process
-
-
-def _figures(session, rules, periods, now: datetime, vendor: str | None = None):
-    """store.attainment, kept for FIGURES_SECONDS: a full count scans the clocks of the periods
-    (about 1 s with 100,000 tickets), the other queries of a page walk indexes."""
-    cache = current_app.extensions.setdefault("slawatch.dashboard_figures", {})
-    key = (rules.version, tuple(p.label for p in periods), vendor)
-    kept = cache.get(key)
-    if kept is not None and 0 <= (now - kept[0]).total_seconds() < FIGURES_SECONDS:
-        return kept[1]
-    figures = attainment(session, rules, periods, now, vendor=vendor)
-    cache[key] = (now, figures)
-    return figures
+def _figures(rules, periods, now: datetime):
+    """store.figures: what the worker stored if fresh enough, else counted now (and stored)."""
+    max_age = FRESH_REFRESHES * current_app.config.get("SLAWATCH_FIGURES_SECONDS", 60)
+    return page_figures(context.database(), rules, periods, now, max_age)
 
 
 def _section(figures, vendor_id: str, period, previous_period=None) -> SimpleNamespace:
@@ -129,16 +133,16 @@ def _section(figures, vendor_id: str, period, previous_period=None) -> SimpleNam
 @bp.get("/")
 def overview():
     rules, now = context.rulebook().rules, context.now()
-    today = local_day(now, _zone())
-    week, quarter = week_of(today, _zone()), quarter_of(today, _zone())
+    periods = dashboard_periods(rules, now)
+    week, quarter = periods.week, periods.quarter
+    figures, as_of = _figures(rules, periods.overview, now)
     with context.database().reading() as session:
-        figures = _figures(session, rules, [week, quarter], now)
         soon = queries.due_soon(session, now)
         breaches, breach_count = queries.open_breaches(session, now)
     vendors = [(v.id, v.name, _section(figures, v.id, week), _section(figures, v.id, quarter)) for v in rules.vendors]
-    return _render("dashboard/overview.html", title="Service levels", now=now, week=week, quarter=quarter,
-                   vendors=vendors, targets=rules.targets, soon=soon, breaches=breaches,
-                   breach_count=breach_count, metrics=METRICS)
+    return render_page("dashboard/overview.html", title="Service levels", now=now, week=week, quarter=quarter,
+                       vendors=vendors, targets=rules.targets, soon=soon, breaches=breaches,
+                       breach_count=breach_count, metrics=METRICS, as_of=as_of)
 
 
 @bp.get("/vendors/<vendor_id>")
@@ -147,22 +151,21 @@ def vendor(vendor_id: str):
     found = next((v for v in rules.vendors if v.id == vendor_id), None)
     if found is None:
         return _not_found(f"vendor {vendor_id}")
-    today = local_day(now, _zone())
-    weeks, quarter = weeks_ending(week_of(today, _zone()), 12), quarter_of(today, _zone())
-    months = months_of(quarter)
+    periods = dashboard_periods(rules, now)
+    weeks, quarter, months = periods.weeks, periods.quarter, periods.months
+    figures, as_of = _figures(rules, periods.vendor, now)
     with context.database().reading() as session:
-        figures = _figures(session, rules, [*weeks, quarter, previous(quarter), *months], now, vendor=vendor_id)
         worst = queries.worst_breaches(session, vendor_id, quarter.start, quarter.end)
     trend = [(week, {m: s.attainment if (s := figures.stats(vendor_id, week, m)) else None for m in METRICS})
              for week in weeks]
-    card = _section(figures, vendor_id, quarter, previous(quarter))
+    card = _section(figures, vendor_id, quarter, periods.last_quarter)
     card.monthly = {m: tuple(_section(figures, vendor_id, month).metrics[m] for month in months) for m in METRICS}
     labels = [period.label for period in weeks]
     series = {m: [values.get(m) for _, values in trend] for m in METRICS}
     chart = attainment_chart(f"{found.name}: attainment per week, {labels[0]} to {labels[-1]}",
                              labels, series, rules.targets)
-    return _render("dashboard/vendor.html", title=found.name, vendor=found, trend=trend, chart=chart,
-                   card=card, quarter=quarter, worst=worst, targets=rules.targets, metrics=METRICS)
+    return render_page("dashboard/vendor.html", title=found.name, vendor=found, trend=trend, chart=chart,
+                       card=card, quarter=quarter, worst=worst, targets=rules.targets, metrics=METRICS, as_of=as_of)
 
 
 def _pauses(events, pause_statuses) -> list[tuple[datetime, datetime | None]]:
@@ -200,18 +203,22 @@ def ticket(key: str):
         end = clock.stopped_at or context.now()
         pauses = [(s, e) for s, e in spans if s < end and (e is None or e > clock.started_at)]
         explained.append((clock, line, pauses))
-    return _render("dashboard/ticket.html", title=key, ticket=row, events=events, clocks=explained,
-                   rules_version=rules.version, now=context.now())
+    return render_page("dashboard/ticket.html", title=key, ticket=row, events=events, clocks=explained,
+                       rules_version=rules.version, now=context.now())
 
 
 @bp.get("/rules")
 def rules_page():
+    from web import backtest_page  # it imports this module
+
     book = context.rulebook()
     with context.database().reading() as session:
         versions = queries.rule_versions(session)
         stored_error = queries.reload_error(session)
     error = ({"lines": list(book.last_error.lines), "at": book.last_error.at} if book.last_error
              else stored_error)
-    return _render("dashboard/rules.html", title="Rules", rules=book.rules, path=book.path,
-                   loaded_at=book.loaded_at, versions=versions, error=error)
+    return render_page("dashboard/rules.html", title="Rules", rules=book.rules, path=book.path,
+                       loaded_at=book.loaded_at, versions=versions, error=error,
+                       form=backtest_page.default_form(context.now(), book.rules.text),
+                       max_days=backtest_page.MAX_DAYS)
 

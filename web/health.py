@@ -6,15 +6,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from processors.events import format_instant, parse_instant
 from scheduler import LAST_ERROR_KEY, LAST_TICK_KEY
 from connectors.jira_reconcile import read_status as read_reconcile_status
+from connectors.jira_writeback import CHANNEL as JIRA_CHANNEL
 from connectors.slack import WebApiSender
 from store import outbox
+from store.pending import backlog
 from store.repo import get_service_state
 from web import context
 
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 STALE_TICKS = 3  # the scheduler is late after this many tick intervals without a tick
+RECOMPUTE_LATE_SECONDS = 60  # a ticket waiting longer for its recompute: is a worker running?
 
 
 def read_store() -> dict[str, Any]:
@@ -59,19 +62,18 @@ def rules_health() -> dict[str, Any]:
     }
 
 
-def slack_health() -> dict[str, Any]:
-    """The outbox: messages waiting, failed for good (with the latest reasons). Failures make
-    this section ok=false, and the service degraded, but not down: /healthz still answers 200."""
+def outbox_health(**rows: str) -> dict[str, Any]:
+    """Outbox rows (`channel=` or `other_than=` a channel): waiting, sent, failed for good (with
+    the latest reasons). Failures make the section ok=false, and the service degraded, but not
+    down: /healthz still answers 200."""
     try:
         with context.database().reading() as session:
-            counts = outbox.status_counts(session)
-            failures = outbox.recent_failures(session) if counts.get("failed") else []
+            counts = outbox.status_counts(session, **rows)
+            failures = outbox.recent_failures(session, **rows) if counts.get("failed") else []
     except SQLAlchemyError:
         return {"ok": False, "error": "outbox unreadable"}
-    sender = current_app.extensions.get("slawatch.slack_sender")
     return {
         "ok": not counts.get("failed"),
-        "sink": "slack" if isinstance(sender, WebApiSender) else "console",
         "pending": counts.get("pending", 0) + counts.get("sending", 0),
         "sent": counts.get("sent", 0),
         "failed": counts.get("failed", 0),
@@ -79,21 +81,45 @@ def slack_health() -> dict[str, Any]:
     }
 
 
+def slack_health() -> dict[str, Any]:
+    """The Slack messages of the outbox, and where they go (Slack, or the log without a token)."""
+    sender = current_app.extensions.get("slawatch.slack_sender")
+    return {"sink": "slack" if isinstance(sender, WebApiSender) else "console",
+            **outbox_health(other_than=JIRA_CHANNEL)}
+
+
+def recompute_health(now: datetime) -> dict[str, Any]:
+    """Tickets whose stored clocks wait for the worker's recompute (store/pending.py). A wait
+    over RECOMPUTE_LATE_SECONDS makes the service degraded (the worker is down or overwhelmed);
+    the ticket API evaluates from the events and stays current meanwhile."""
+    try:
+        with context.database().reading() as session:
+            waiting = backlog(session)
+    except SQLAlchemyError:
+        return {"ok": False, "error": "backlog unreadable"}
+    lag = waiting.lag_seconds(now)
+    return {"ok": lag <= RECOMPUTE_LATE_SECONDS, "pending_tickets": waiting.tickets,
+            "oldest_marked_at": format_instant(waiting.oldest), "lag_seconds": round(lag, 1)}
+
+
 def jira_health() -> dict[str, Any]:
     """Reconcile with the Jira REST API: when it last ran and how many events it had to add
-    (events the webhooks missed). Informational: it never makes the service unhealthy."""
+    (events the webhooks missed); informational, it never makes the service unhealthy. And the
+    write-back rows of the outbox (labels, comments), whose failures make it degraded."""
     enabled = bool(current_app.config.get("JIRA_URL") and current_app.config.get("JIRA_API_TOKEN"))
+    write_back = {"enabled": context.rulebook().rules.jira_write_back.enabled, **outbox_health(channel=JIRA_CHANNEL)}
     try:
         with context.database().reading() as session:
             status = read_reconcile_status(session)
     except SQLAlchemyError:
-        return {"reconcile": {"enabled": enabled, "error": "state unreadable"}}
+        return {"reconcile": {"enabled": enabled, "error": "state unreadable"}, "write_back": write_back}
     last = status.last_run or {}
     return {"reconcile": {
         "enabled": enabled, "every_seconds": current_app.config.get("SLAWATCH_RECONCILE_SECONDS"),
         "last_run_at": last.get("at"), "last_success_at": format_instant(status.last_success_at),
         "last_issues": last.get("issues"), "last_new_events": last.get("new_events"),
-        "last_error": last.get("error"), "events_added": status.events_added}}
+        "last_error": last.get("error"), "events_added": status.events_added},
+        "write_back": write_back}
 
 
 @bp.get("/healthz")
@@ -102,18 +128,23 @@ def healthz():
     store = read_store()
     scheduler = scheduler_health(store, now)
     healthy = store["ok"] and scheduler["ok"]
-    slack = slack_health() if store["ok"] else {"ok": False, "error": "database unreachable"}
+    unreachable = {"ok": False, "error": "database unreachable"}
+    slack = slack_health() if store["ok"] else unreachable
+    recompute = recompute_health(now) if store["ok"] else unreachable
+    jira = jira_health() if store["ok"] else {"reconcile": unreachable, "write_back": unreachable}
+    degraded = not (slack["ok"] and recompute["ok"] and jira["write_back"].get("ok", True))
     body = {
-        "status": ("ok" if slack["ok"] else "degraded") if healthy else "unhealthy",
+        "status": ("degraded" if degraded else "ok") if healthy else "unhealthy",
         "database": {"ok": store["ok"], "error": store.get("error")},
         "rules": rules_health(),
         "scheduler": scheduler,
+        "recompute": recompute,
         "slack": slack,
-        "jira": jira_health() if store["ok"] else {"reconcile": {"error": "database unreachable"}},
+        "jira": jira,
     }
     return jsonify(body), 200 if healthy else 503
 
 
 @bp.get("/metrics")
 def metrics():
-    return Response(generate_latest(context.metrics().registry), content_type=CONTENT_TYPE_LATEST)
+    return Response(context.metrics().exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -1,17 +1,23 @@
-"""Prometheus metrics, one registry per app: webhook counters kept in process, clock gauges
-computed from the database at scrape time (so every web worker reports the same numbers)."""
+"""Prometheus metrics, one registry per app: webhook counters, and gauges computed from the
+database at scrape time (so every web worker reports the same numbers).
+
+The counters are kept per process. Under gunicorn, set PROMETHEUS_MULTIPROC_DIR to an empty
+directory (prometheus_client's multiprocess mode: each process writes its counters there) and
+every scrape, whichever worker answers it, shows the sum over all of them.
+"""
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 from typing import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.jira_reconcile import read_status as read_reconcile_status
 from store.db import Database, get_database
+from store.pending import backlog
 from store.queries import count_open_breaches, count_open_clocks
 
 log = logging.getLogger(__name__)
@@ -33,6 +39,7 @@ class StoreCollector:
                 open_clocks = count_open_clocks(session)
                 breaches = count_open_breaches(session, self.clock())
                 reconcile = read_reconcile_status(session)
+                waiting = backlog(session)
         except SQLAlchemyError as exc:
             log.warning("metrics: database unavailable: %s", type(exc).__name__)
             up.add_metric([], 0)
@@ -42,6 +49,11 @@ class StoreCollector:
         yield up
         yield GaugeMetricFamily("slawatch_open_clocks", "SLA clocks running or paused", value=open_clocks)
         yield GaugeMetricFamily("slawatch_breaches", "open SLA clocks past their target", value=breaches)
+        yield GaugeMetricFamily("slawatch_recompute_pending",
+                                "tickets whose stored clocks wait for the worker's recompute", value=waiting.tickets)
+        yield GaugeMetricFamily("slawatch_recompute_lag_seconds",
+                                "how long the longest-waiting ticket has waited for its recompute",
+                                value=waiting.lag_seconds(self.clock()))
         yield GaugeMetricFamily("slawatch_reconcile_events_added",
                                 "events reconcile stored that the webhooks had missed, ever",
                                 value=reconcile.events_added)
@@ -53,8 +65,9 @@ class StoreCollector:
 
 
 class Metrics:
-    def __init__(self, db: Database, clock: Callable[[], datetime]):
+    def __init__(self, db: Database, clock: Callable[[], datetime], multiprocess_dir: str | None = None):
         self.registry = CollectorRegistry()
+        self.multiprocess_dir = multiprocess_dir
         self.webhooks_received = Counter(
             "slawatch_webhooks_received", "webhook requests received", ["source"], registry=self.registry)
         self.webhooks_rejected = Counter(
@@ -62,8 +75,20 @@ class Metrics:
             registry=self.registry)
         self.events_stored = Counter(
             "slawatch_events_stored", "new lifecycle events stored", registry=self.registry)
-        self.registry.register(StoreCollector(db, clock))
+        self.store = StoreCollector(db, clock)
+        self.registry.register(self.store)
+
+    def exposition(self) -> bytes:
+        """The Prometheus text: this process's counters, or in multiprocess mode the sum over
+        every process that wrote to the directory; the database gauges either way."""
+        if not self.multiprocess_dir:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)
+        registry.register(self.store)
+        return generate_latest(registry)
 
 
 def init_app(app) -> None:
-    app.extensions["slawatch.metrics"] = Metrics(get_database(app), app.config["SLAWATCH_CLOCK"])
+    app.extensions["slawatch.metrics"] = Metrics(get_database(app), app.config["SLAWATCH_CLOCK"],
+                                                 app.config.get("PROMETHEUS_MULTIPROC_DIR") or None)

@@ -18,7 +18,7 @@ from connectors.slack_inbound import SlashCommand, parse_command
 from connectors.surveys import form_link
 from processors import report_render, slack_replies
 from processors.periods import local_day, week_of
-from processors.sla import evaluate
+from processors.rule_schedule import judge
 from store import slack as slack_store
 from store.history import weekly_summary
 from store.models import Survey
@@ -104,7 +104,7 @@ def ticket(key: str) -> str:
         trail = slack_store.excuse_trail(session, key)
         asked = session.scalars(select(Survey).where(Survey.ticket == key).order_by(Survey.cycle)).all()
     rules = context.rulebook().rules
-    state = evaluate(events, rules, now) if events else None
+    state = judge(events, context.rulebook().schedule, now) if events else None
     if state is None:
         return f"I know no ticket {key} (Slawatch has no events for it)."
     lines = [slack_replies.survey_line(s.cycle, s.via, s.csat, s.communication,

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from connectors.errors import MalformedPayload
 from connectors.slack_inbound import MessageEvent, UrlVerification, parse_event
 from processors.events import EventKind, Person, TicketEvent
+from processors.rule_schedule import RuleSchedule, as_schedule, judge
 from processors.rules import Rules
-from processors.sla import evaluate
 from store import outbox
 from store import slack as slack_store
 from store.ingest import ingest_delivery
@@ -57,25 +57,27 @@ def events():
             return jsonify(status="duplicate")
     stored = 0
     if isinstance(event, MessageEvent):
-        responses = response_events(database, event, context.rulebook().rules, now)
+        schedule = context.rulebook().schedule
+        responses = response_events(database, event, schedule, now)
         if responses:
-            result = ingest_delivery(database, SOURCE, event.event_id, responses,
-                                     context.rulebook().rules, now)
+            result = ingest_delivery(database, SOURCE, event.event_id, responses, schedule, now)
             stored = result.new_events
             context.metrics().events_stored.inc(stored)
     database.write(lambda session: slack_store.mark_event(session, event.event_id, now))
     return jsonify(status="ok", events=stored)
 
 
-def response_events(database, event: MessageEvent, rules: Rules, now: datetime) -> list[TicketEvent]:
+def response_events(database, event: MessageEvent, rules: Rules | RuleSchedule,
+                    now: datetime) -> list[TicketEvent]:
     """The SLACK_RESPONSE events this message makes (see the module docstring)."""
+    rules = as_schedule(rules)
     if event.bot_id or event.subtype not in HUMAN_SUBTYPES or not event.user:
         return []
     keys = list(dict.fromkeys(TICKET_KEY.findall(event.text)))[:MAX_KEYS]
     if not keys:
         return []
     with database.reading() as session:
-        if not listened_to(session, event.channel, rules.slack.response_channels):
+        if not listened_to(session, event.channel, rules.current.slack.response_channels):
             return []
         user = slack_store.cached_user(session, event.user)
         if user is not None and user.is_bot:
@@ -105,9 +107,10 @@ def _open_ticket(session: Session, key: str) -> bool:
     return ticket is not None and not ticket.deleted and ticket.created_at is not None
 
 
-def _is_reporter(session: Session, key: str, author: Person | None, rules: Rules, now: datetime) -> bool:
+def _is_reporter(session: Session, key: str, author: Person | None, rules: RuleSchedule,
+                 now: datetime) -> bool:
     if author is None:
         return False  # unknown yet: cannot tell (documented)
-    state = evaluate(load_events(session, key), rules, now)
+    state = judge(load_events(session, key), rules, now)
     reporter = state.facts.get("reporter") if state else None
     return isinstance(reporter, Person) and author.same_as(reporter)

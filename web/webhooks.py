@@ -1,5 +1,8 @@
 """POST /webhooks/jira: size check, signature, JSON, parse, then store in one transaction.
 
+The request stores the events and answers; the worker recomputes the ticket's clocks right after
+(store/pending.py), woken at once when it runs in this process (`slawatch serve`).
+
 Every rejection happens before anything is written, and answers a JSON body
 `{"error": ..., "reason": ...}`: 413 too large, 401 bad or missing signature, 400 not a Jira
 webhook. An event type Slawatch does not use is acknowledged and ignored. Bodies are never logged.
@@ -16,7 +19,7 @@ from flask import Blueprint, current_app, jsonify, request
 from connectors.errors import InvalidSignature, MalformedPayload
 from connectors.jira import parse_webhook, verify_signature
 from processors.events import TicketEvent
-from store.ingest import ingest_delivery
+from store.ingest import store_delivery
 from web import context
 
 log = logging.getLogger(__name__)
@@ -108,9 +111,10 @@ def jira_webhook():
         return jsonify(error=rejected.error, reason=rejected.reason), rejected.status
     if not events:
         return jsonify(status="ignored")
-    result = ingest_delivery(context.database(), SOURCE, delivery_id(body), events,
-                             context.rulebook().rules, context.now())
+    result = store_delivery(context.database(), SOURCE, delivery_id(body), events, context.now())
     if result.duplicate:
         return jsonify(status="duplicate")
     metrics.events_stored.inc(result.new_events)
+    if result.new_events:
+        context.wake_recompute()
     return jsonify(status="ok", events=result.new_events)

@@ -16,8 +16,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "pending_recompute",
+        sa.Column("ticket", sa.Text(), primary_key=True),
+        sa.Column("mark", sa.Integer(), nullable=False),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_pending_recompute_since", "pending_recompute", ["since"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_pending_recompute_since", table_name="pending_recompute")
+    op.drop_table("pending_recompute")
