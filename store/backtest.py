@@ -2,7 +2,15 @@
 streamed query (nothing is written). See processors/backtest.py for what is computed.
 
 Tickets read: those created in [window start - LOOKBACK, window end), not deleted; a clock of an
-older ticket that ends inside the window (a ticket reopened months later) is not seen.
+older ticket that ends inside the window (a ticket reopened months later) is not seen. Of those,
+only the ones that can have a clock ending inside the window are evaluated (`_candidates`): a
+clock counts at its end, min(stop, breach), and where it stops (a response, a done status, a
+reopen) does not depend on the rules, so a ticket whose every cached clock stopped before the
+window, or started after it, counts nothing there under any rules. That holds while both sides
+agree on `jira.done_statuses` (they say where resolution stops); when they do not, every ticket
+is evaluated. Tickets the clock cache cannot answer for (rows of another rules version, or a
+recompute still pending) are evaluated on both sides (and every ticket is, when there are more
+than MAX_LISTED of them).
 
 Either side may be a `RuleSchedule` (effective-dated rules): a ticket is judged by the version
 its creation instant maps to. Under the rules in force, a ticket's clocks come from the clock
@@ -22,7 +30,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from processors.backtest import Backtest, Comparison
 from processors.events import TicketEvent
@@ -32,12 +40,13 @@ from processors.rule_schedule import Pin, RuleSchedule, as_schedule
 from processors.rules import Rules, parse_rules
 from store.db import Database
 from store.history import load_clock_records
-from store.models import ClockRow, Event, Ticket
+from store.models import ClockRow, Event, PendingRecompute, Ticket
 from store.queries import judging_version
 
 LOOKBACK = timedelta(days=90)
 BATCH = 5000
 CHUNK = 1000
+MAX_LISTED = 5000  # more tickets for which the cache cannot answer: evaluate every ticket instead
 START_METHOD = "fork"  # Linux; elsewhere spawn (workers parse the rules texts either way)
 
 
@@ -46,11 +55,22 @@ def _tickets(created_from: datetime, created_to: datetime):
                                      Ticket.deleted.is_(False)))
 
 
-def ticket_payloads(db: Database, created_from: datetime,
-                    created_to: datetime) -> Iterator[tuple[str, list[str]]]:
-    """Each ticket's key and stored event payloads (in event order), tickets in key order."""
+def _candidates(window: Period, stale: set[str]):
+    """Tickets that can have a clock ending inside `window` (see the module docstring)."""
+    spanning = select(ClockRow.ticket).where(
+        ClockRow.started_at < window.end, or_(ClockRow.stopped_at.is_(None), ClockRow.stopped_at >= window.start))
+    created = select(Ticket.key).where(Ticket.created_at >= window.start, Ticket.created_at < window.end)
+    return or_(Event.ticket.in_(spanning), Event.ticket.in_(created), Event.ticket.in_(sorted(stale)))
+
+
+def ticket_payloads(db: Database, created_from: datetime, created_to: datetime,
+                    only=None) -> Iterator[tuple[str, list[str]]]:
+    """Each ticket's key and stored event payloads (in event order), tickets in key order;
+    `only`: a further condition on the events' ticket."""
     query = (select(Event.ticket, Event.payload).where(Event.ticket.in_(_tickets(created_from, created_to)))
              .order_by(Event.ticket, Event.at, Event.id))
+    if only is not None:
+        query = query.where(only)
     with db.engine.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=BATCH).execute(query)
         current, payloads = None, []
@@ -77,6 +97,7 @@ def cached_clocks(db: Database, current: Rules | RuleSchedule, window: Period, n
         stale_query = stale_query.join(Ticket, Ticket.key == ClockRow.ticket)
     with db.engine.connect() as connection:
         stale = set(connection.scalars(stale_query))
+        stale |= set(connection.scalars(select(PendingRecompute.ticket).where(PendingRecompute.ticket.in_(tickets))))
         keys = set(connection.scalars(tickets))
         records = [replace(r, excused=False) for r in
                    load_clock_records(connection, window.start, window.end, now, current.current.calendars)
@@ -95,7 +116,10 @@ def run_backtest(db: Database, current: Rules | RuleSchedule, proposed: Rules | 
     created_from = window.start - LOOKBACK
     records, stale = cached_clocks(db, current, window, now, created_from)
     test.add_current(records)
-    histories = ((p, key in stale) for key, p in ticket_payloads(db, created_from, window.end))
+    narrow = (len({rules.done_statuses for rules in (*_all_rules(current), *_all_rules(proposed))}) == 1
+              and len(stale) <= MAX_LISTED)
+    only = _candidates(window, stale) if narrow else None
+    histories = ((p, key in stale) for key, p in ticket_payloads(db, created_from, window.end, only))
     if workers <= 1:
         for payloads, evaluate_current in histories:
             test.add(_decode(payloads), evaluate_current)
@@ -107,6 +131,10 @@ def run_backtest(db: Database, current: Rules | RuleSchedule, proposed: Rules | 
         for part in pool.imap_unordered(_judge_chunk, _chunks(histories)):
             test.absorb(*part)
     return test.result()
+
+
+def _all_rules(schedule: RuleSchedule) -> list[Rules]:
+    return [schedule.current, *(pin.rules for pin in schedule.pins)]
 
 
 def _chunks(histories: Iterator[tuple[list[str], bool]]) -> Iterator[list[tuple[list[str], bool]]]:

@@ -115,3 +115,25 @@ def test_backtest_command(history, db_url, rules_path, tmp_path):
     proposed.write_text(TIGHTER, encoding="utf-8")
     unknown = CliRunner().invoke(cli, [*args[:3], "--vendor", "nobody"], env=env)
     assert unknown.exit_code == 1 and "no vendor 'nobody'" in unknown.stderr
+
+
+def test_only_tickets_that_can_count_in_the_window_are_judged(history, post_jira, clock):
+    """A ticket whose clocks all stopped before the window counts nothing there under any rules
+    that agree on where resolution stops; one still open, or created in the window, is judged."""
+    old = JiraTicket("OPS-8", T9 - timedelta(days=30), components=("Network",))
+    for payload in (old.created(), old.commented(T9 - timedelta(days=30) + timedelta(minutes=90), AGENT),
+                    old.resolved(T9 - timedelta(days=29))):
+        assert post_jira(payload).status_code == 200
+    open_ = JiraTicket("OPS-9", T9 - timedelta(days=20), components=("Network",))
+    assert post_jira(open_.created()).status_code == 200  # breached long ago, still open: counts in January
+    window = Period("week", "2026-W02", T9 - timedelta(hours=9), T9 + timedelta(days=7) - timedelta(hours=9), "UTC")
+
+    judged = run_backtest(get_database(history), get_rulebook(history).rules, parse_rules(TIGHTER), window, NOW)
+    assert judged.tickets == 4  # OPS-1..3 (created in the window) and OPS-9 (open); not OPS-8
+    assert [c.ticket for c in judged.gained] == ["OPS-1"]
+
+    moved_stop = TIGHTER + "jira:\n  done_statuses: [Done, Closed, Resolved, Shipped]\n"
+    everything = run_backtest(get_database(history), get_rulebook(history).rules, parse_rules(moved_stop),
+                              window, NOW)
+    assert everything.tickets == 5  # where resolution stops may differ: every ticket is judged
+    assert (everything.before, everything.after, everything.changes) == (judged.before, judged.after, judged.changes)
