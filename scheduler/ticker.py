@@ -30,6 +30,7 @@ from typing import Callable
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
+from connectors.slack_responses import settle_deferred
 from connectors.slack_users import refresh_users
 from connectors.surveys import deliver_surveys
 from processors.events import format_instant
@@ -134,10 +135,14 @@ class Ticker:
             deliver_surveys(self.db, self.rulebook.rules, client, now)
 
     def look_up_slack_users(self, now: datetime) -> None:
-        """Fill the Slack user cache the Events endpoint reads (connectors/slack_users.py)."""
+        """Fill the Slack user cache the Events endpoint reads (connectors/slack_users.py), then
+        count the Slack messages that waited for their author (connectors/slack_responses.py)."""
         client = getattr(self.dispatcher.sender, "client", None) if self.dispatcher else None
         if client is not None:
-            refresh_users(self.db, client, now)
+            try:
+                refresh_users(self.db, client, now)
+            finally:  # also when Slack is down: held messages count after SETTLE_AFTER
+                settle_deferred(self.db, self.rulebook.schedule, now)
 
     figures_seconds = 60.0  # SLAWATCH_FIGURES_SECONDS, set by scheduler.init_app
 

@@ -343,3 +343,18 @@ class DashboardFigures(Base):
 # by instant, instead of every clock of the vendor.
 Index("ix_clocks_vendor_breached_at", ClockRow.vendor, ClockRow.breached_at)
 
+
+
+# --- 0007 Slack messages waiting for their author's look-up ---
+
+
+class SlackDeferredMessage(Base):
+    """A Slack message naming tickets, by an author users.info has not been asked about yet: it
+    waits for the look-up (store/slack_responses.py) before it may count as a response."""
+
+    __tablename__ = "slack_deferred_messages"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)  # the parsed MessageEvent as JSON
+    received_at: Mapped[datetime] = mapped_column(index=True)  # ix_slack_deferred_messages_received_at

@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from connectors.slack_responses import SETTLE_AFTER
 from scheduler import get_ticker
 from store.db import get_database
 from store.models import Event, SlackUser
@@ -16,7 +17,7 @@ from store.slack import save_user
 from tests import jira_payloads as jp
 from tests.fake_slack import channel_id, fake_slack  # noqa: F401
 from tests.slack_helpers import (  # noqa: F401
-    AGENT_ID, BOT_USER, REPORTER_ID, SUPPORT, at, post_jira, post_slack, slack_app,
+    AGENT_ID, BOT_USER, REPORTER_ID, RULES, SIGNING_SECRET, SUPPORT, at, post_jira, post_slack, slack_app,
 )
 
 EVENTS = "/webhooks/slack/events"
@@ -107,11 +108,40 @@ def test_a_retried_or_repeated_event_has_no_second_effect(ticket, clock):
     assert len(slack_events(ticket)) == 1
 
 
-def test_an_author_not_yet_in_the_user_cache_counts_and_is_queued_for_lookup(ticket, clock):
-    assert deliver(ticket, clock, message("Ev4", "ACME-1: checking", user="U0NEWUSER1"))["events"] == 1
+def test_an_author_not_yet_in_the_user_cache_waits_for_the_lookup(ticket, clock, fake_slack):
+    agent = fake_slack.add_user("new.agent@acme.example", "U0NEWUSER1")
+    assert deliver(ticket, clock, message("Ev4", "ACME-1: checking", user=agent)) == {"status": "deferred",
+                                                                                      "events": 0}
     with get_database(ticket).reading() as session:
-        user = session.get(SlackUser, "U0NEWUSER1")
-    assert user is not None and user.looked_up_at is None
+        user = session.get(SlackUser, agent)
+    assert user is not None and user.looked_up_at is None  # queued for users.info
+    assert slack_events(ticket) == [] and first_response(ticket)["state"] == "running"
+    assert deliver(ticket, clock, message("Ev4", "ACME-1: checking", user=agent)) == {"status": "duplicate"}
+    clock.now = at(22)
+    assert get_ticker(ticket).tick() == []  # users.info, then the held message counts, at its own time
+    assert first_response(ticket)["stopped_at"] == "2026-01-05T12:20:00Z"
+    assert [json.loads(e.payload)["actor"]["email"] for e in slack_events(ticket)] == ["new.agent@acme.example"]
+
+
+def test_without_a_bot_token_an_unknown_author_counts_at_once(make_app, db_url, rules_path, clock):
+    rules_path.write_text(RULES, encoding="utf-8")
+    clock.now = at(0)
+    app = make_app(db_url, SLACK_SIGNING_SECRET=SIGNING_SECRET)  # no SLACK_BOT_TOKEN: no users.info
+    post_jira(app, jp.created("ACME-1", at(0), project="ACME"))
+    clock.now = at(21)
+    assert deliver(app, clock, message("Ev4b", "ACME-1: checking", user="U0NEWUSER2")) == {"status": "ok",
+                                                                                          "events": 1}
+
+
+def test_a_held_message_counts_when_users_info_keeps_failing(ticket, clock, fake_slack):
+    assert deliver(ticket, clock, message("Ev4c", "ACME-1: checking", user="U0GHOST001"))["status"] == "deferred"
+    fake_slack.fail_next("users.info", status=500, times=100)
+    clock.now = at(25)
+    assert get_ticker(ticket).tick() == ["slack_users"]  # Slack is down: the author stays unknown
+    assert slack_events(ticket) == []
+    clock.now = at(21) + SETTLE_AFTER
+    get_ticker(ticket).tick()
+    assert first_response(ticket)["stopped_at"] == "2026-01-05T12:20:00Z"  # counted, as without a token
 
 
 def test_a_channel_named_in_the_rules_counts_once_its_id_is_known(ticket, clock, fake_slack):
@@ -137,11 +167,12 @@ def test_the_scheduler_looks_up_unknown_authors_so_that_the_reporter_is_recognis
     maria = fake_slack.add_user(jp.MARIA.email, "U0MARIA099")
     bot = fake_slack.add_bot("U0DEPLOY99", "deploybot")
     clock.now = at(10)
-    # not in the cache yet: can't be told apart from an agent, so it counts (docs/slack.md)
-    assert deliver(slack_app, clock, message("Ev8", "ACME-1 still down", user=maria, when=at(9)))["events"] == 1
-    assert deliver(slack_app, clock, message("Ev9", "ACME-1 ping", user=bot, when=at(8)))["events"] == 1
+    # not in the cache yet: held until users.info says who they are (docs/slack.md)
+    assert deliver(slack_app, clock, message("Ev8", "ACME-1 still down", user=maria, when=at(9)))["status"] == "deferred"
+    assert deliver(slack_app, clock, message("Ev9", "ACME-1 ping", user=bot, when=at(8)))["status"] == "deferred"
     assert get_ticker(slack_app).tick() == []  # users.info for both, outside any request
     assert len(fake_slack.calls("users.info")) == 2
+    assert slack_events(slack_app) == []  # the reporter's and the bot's messages were no response
     assert deliver(slack_app, clock, message("Ev10", "ACME-2 also down", user=maria))["events"] == 0
     assert deliver(slack_app, clock, message("Ev11", "ACME-2 ping", user=bot))["events"] == 0
     with get_database(slack_app).reading() as session:
