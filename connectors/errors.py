@@ -20,3 +20,12 @@ class MalformedPayload(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class IssueKeyMissing(MalformedPayload):
+    """A payload names its issue by id only (a `comment_created` of some Jira versions): the
+    key must come from what Slawatch stored about that id."""
+
+    def __init__(self, reason: str, issue_id: str) -> None:
+        super().__init__(reason)
+        self.issue_id = issue_id

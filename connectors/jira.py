@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
-from connectors.errors import InvalidSignature, MalformedPayload
+from connectors.errors import InvalidSignature, IssueKeyMissing, MalformedPayload
 from processors.events import EventKind, Person, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,9 @@ def _issue(payload: Mapping[str, Any], event: str) -> Issue:
     if not key:
         raise MalformedPayload(f"{event} payload has no issue key")
     fields = _obj(issue, "fields", "issue") or {}
-    return Issue(key, _ident(issue, "id", "issue") or key, fields, facts_from_fields(fields))
+    issue_id = _ident(issue, "id", "issue")
+    facts = facts_from_fields(fields) | ({"issue_id": issue_id} if issue_id else {})
+    return Issue(key, issue_id or key, fields, facts)
 
 
 def _timestamp(payload: Mapping[str, Any]) -> datetime | None:
@@ -264,8 +266,10 @@ def parse_comment_created(payload: Mapping[str, Any]) -> list[TicketEvent]:
     match = _ISSUE_ID_IN_URL.search(_text(comment, "self", "comment") or "")
     issue = payload.get("issue")
     if not isinstance(issue, dict) or not isinstance(issue.get("key"), str) or not issue["key"]:
-        hint = f" (only the issue id {match.group(1)}, in comment.self)" if match else ""
-        raise MalformedPayload(f"comment_created payload has no issue key{hint}")
+        if match:
+            raise IssueKeyMissing(f"comment_created payload has no issue key (only the issue id "
+                                  f"{match.group(1)}, in comment.self)", match.group(1))
+        raise MalformedPayload("comment_created payload has no issue key")
     issue = _issue(payload, "comment_created")
     if match and issue.id == issue.key:  # no issue.id: take it from the comment's URL
         issue = replace(issue, id=match.group(1))

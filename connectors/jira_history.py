@@ -37,7 +37,7 @@ def issue_events(issue: Mapping[str, Any], histories: Iterable[Mapping[str, Any]
     histories = sorted(histories, key=lambda h: (parse_jira_time(h.get("created")), _order(h.get("id"))))
     people = _people(fields, histories, comments)
 
-    facts = facts_from_fields(fields)
+    facts = facts_from_fields(fields) | ({"issue_id": issue_id} if issue.get("id") else {})
     after: list[dict[str, Any]] = [{}] * len(histories)  # facts right after history i
     for i in range(len(histories) - 1, -1, -1):
         after[i] = dict(facts)

@@ -50,7 +50,7 @@ class Ticket(Base):
     __tablename__ = "tickets"
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
-    issue_id: Mapped[str | None] = mapped_column(Text)
+    issue_id: Mapped[str | None] = mapped_column(Text, index=True)  # Jira's numeric id; ix_tickets_issue_id
     project: Mapped[str | None] = mapped_column(Text)
     summary: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str | None] = mapped_column(Text)

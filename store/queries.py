@@ -98,6 +98,13 @@ def ticket_known(session: Session, key: str) -> bool:
     return session.get(Ticket, key) is not None
 
 
+def key_of_issue(session: Session, issue_id: str) -> str | None:
+    """The key of the stored ticket with Jira's issue id `issue_id` (its latest, if moved)."""
+    query = (select(Ticket.key).where(Ticket.issue_id == issue_id, Ticket.deleted.is_(False))
+             .order_by(Ticket.updated_at.desc()).limit(1))
+    return session.scalar(query)
+
+
 def judging_version(schedule: RuleSchedule):
     """SQL: the rules version that judges a ticket (a row of `tickets`) under `schedule`; a
     CASE over its created_at when rules are pinned (a ticket not created yet: the current)."""

@@ -24,14 +24,15 @@ OPS_FACTS = {  # OPS-1 as issue_created shows it
     "project": "OPS", "issuetype": "Incident", "priority": "Medium", "resolution": None,
     "summary": "VPN drops every few minutes at the Lyon office", "status": "To Do",
     "status_category": "new", "reporter": MARIA.person(), "assignee": None, "labels": ("vpn",),
-    "components": ("Network",),
+    "components": ("Network",), "issue_id": "10042",
 }
 INFRA_FACTS = {
     "project": "INFRA", "issuetype": "Bug", "priority": "Major", "resolution": None,
     "summary": "Nightly backup fails on db-03", "status": "Open", "reporter": BIRGIT.person("server"),
-    "assignee": JOHN.person("server"), "labels": (), "components": (),
+    "assignee": JOHN.person("server"), "labels": (), "components": (), "issue_id": "21507",
 }
-TRIMMED_KEYS = {"project", "issuetype", "priority", "summary", "status", "status_category", "assignee"}
+TRIMMED_KEYS = {"project", "issuetype", "priority", "summary", "status", "status_category", "assignee",
+                "issue_id"}
 
 
 def utc(day: int, hour: int, minute: int) -> datetime:

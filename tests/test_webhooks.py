@@ -206,3 +206,24 @@ def test_duplicate_and_shuffled_deliveries_give_the_in_order_state(make_app, mak
         assert table_rows(shuffled, table) == table_rows(in_order, table), table
     assert row_counts(in_order)["deliveries"] == 1000 and row_counts(in_order)["events"] == 1200
     assert row_counts(shuffled)["deliveries"] == 1500
+
+
+def test_a_comment_naming_its_issue_by_id_only_is_filed_under_the_stored_key(app, client, clock, post_jira):
+    """Some Jira versions send comment_created without `issue`; comment.self still has the id."""
+    ticket = JiraTicket("OPS-6", at(9), issuetype="Incident")
+    clock.now = at(10)
+    assert post_jira(ticket.created(), delivery="k1").status_code == 200
+    assert ticket_row(app, "OPS-6").issue_id == ticket.issue_id
+    comment = ticket.commented(at(9, 20), AGENT)
+    del comment["issue"]
+    answer = post_jira(comment, delivery="k2")
+    assert answer.status_code == 200 and answer.json == {"status": "ok", "events": 1}
+    assert event_kinds(app, "OPS-6") == ["created", "commented"]
+    assert clock_rows(app, "OPS-6")["first_response", 1].stopped_at == at(9, 20)
+
+    stranger = JiraTicket("OPS-7", at(9)).commented(at(9, 30), AGENT)
+    del stranger["issue"]
+    before = row_counts(app)
+    answer = post_jira(stranger, delivery="k3")
+    assert answer.status_code == 400 and "no stored ticket has that id" in answer.json["reason"]
+    assert row_counts(app) == before

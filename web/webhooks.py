@@ -16,10 +16,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from connectors.errors import InvalidSignature, MalformedPayload
+from connectors.errors import InvalidSignature, IssueKeyMissing, MalformedPayload
 from connectors.jira import parse_webhook, verify_signature
 from processors.events import TicketEvent
 from store.ingest import store_delivery
+from store.queries import key_of_issue
 from web import context
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,13 @@ def without_nul(value: Any) -> Any:
 def parse(payload: dict[str, Any]) -> list[TicketEvent]:
     try:
         return parse_webhook(payload)
+    except IssueKeyMissing as exc:  # an issue named by id only: the key is the stored ticket's
+        with context.database().reading() as session:
+            key = key_of_issue(session, exc.issue_id)
+        if key is None:
+            raise Rejected(400, "malformed_payload", f"{exc.reason}; no stored ticket has that id",
+                           "malformed")
+        return parse({**payload, "issue": {"id": exc.issue_id, "key": key, "fields": {}}})
     except MalformedPayload as exc:
         raise Rejected(400, "malformed_payload", exc.reason, "malformed")
 
