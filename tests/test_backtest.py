@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from app import cli
+from cli import cli
 from processors.backtest import ALL, render
 from processors.periods import Period
 from processors.rules import parse_rules

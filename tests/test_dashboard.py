@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from app import cli
+from cli import cli
 from connectors.jira import parse_webhook
 from connectors.jira_demo import DemoIssue, demo_user
 from processors.periods import local_day

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from app import cli
+from cli import cli
 from connectors.jira_backfill import BackfillError, backfill, connect, cursor_key
 from store.db import get_database
 from store.repo import get_service_state

@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from app import cli, utc_now
+from app import utc_now
+from cli import cli
 from connectors.slack import WebApiSender
 from processors import report_render as render
 from processors.periods import last_complete_week
@@ -179,7 +180,7 @@ def test_a_database_without_tables(tmp_path, env):
 
 
 def test_report_in_a_real_process(env):
-    done = subprocess.run([sys.executable, str(REPO / "app.py"), "report", "weekly", "--end", "2026-01-11"],
+    done = subprocess.run([sys.executable, str(REPO / "cli.py"), "report", "weekly", "--end", "2026-01-11"],
                           env={**env, "PATH": "/usr/bin:/bin"}, cwd=REPO, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr

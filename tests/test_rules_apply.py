@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 import store.rulebook
-from app import cli
+from cli import cli
 from connectors.jira import parse_webhook
 from connectors.slack_reports import scorecard_message, weekly_message
 from processors import report_render as render

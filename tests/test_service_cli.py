@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
-from app import cli
+from cli import cli
 from store.db import alembic_config
 from tests import jira_payloads as jp
 from tests.conftest import RULES_YAML
@@ -147,7 +147,7 @@ def service_env(db_url, rules_path) -> dict[str, str]:
 
 def start(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen:
     with log.open("wb") as handle:
-        return subprocess.Popen([sys.executable, "-m", "app", *args], cwd=REPO, env=env,
+        return subprocess.Popen([sys.executable, "-m", "cli", *args], cwd=REPO, env=env,
                                 stdout=handle, stderr=subprocess.STDOUT)
 
 

@@ -1,0 +1,20 @@
+"""Slot for issue 13 (tokens, disputes, frozen periods); empty until that work lands
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-04
+"""
+from __future__ import annotations
+
+revision = "0011"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
