@@ -38,6 +38,14 @@ DEFAULTS: dict[str, str | None] = {
     "SLAWATCH_RECONCILE_MARGIN_SECONDS": "3600",
     "SLAWATCH_RECONCILE_JQL": None,
     "SLAWATCH_DASHBOARD_PASSWORD": None,
+    "SLAWATCH_SECRET_KEY": None,  # signs the sign-in session cookie (needed with SLACK_CLIENT_ID)
+    "SLACK_CLIENT_ID": None,  # Sign in with Slack (OpenID Connect): the Slack app's client id ...
+    "SLACK_CLIENT_SECRET": None,  # ... and secret
+    "SLACK_TEAM_ID": None,  # only members of this workspace may sign in
+    "SLAWATCH_PUBLIC_URL": None,  # e.g. https://slawatch.example.com: the sign-in callback's base
+    "SLAWATCH_OIDC_METADATA_URL": None,  # default: Slack's OpenID discovery document
+    "SLAWATCH_SESSION_HOURS": "12",
+    "SLAWATCH_METRICS_TOKEN": None,  # a bearer token good for /metrics only
     "SLAWATCH_FIGURES_SECONDS": "60",  # how often the worker counts the dashboard's figures
     "PROMETHEUS_MULTIPROC_DIR": None,  # prometheus_client's own: counters summed over gunicorn workers
 }
@@ -74,14 +82,30 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     _number(settings, "SLAWATCH_RECONCILE_SECONDS", float)
     _number(settings, "SLAWATCH_RECONCILE_MARGIN_SECONDS", float)
     _number(settings, "SLAWATCH_FIGURES_SECONDS", float)
+    _number(settings, "SLAWATCH_SESSION_HOURS", float)
     expected = settings["SLAWATCH_SCHEDULER_EXPECTED"]
     if isinstance(expected, str):
         expected = expected.strip().lower() not in ("0", "false", "no", "off", "")
     settings["SLAWATCH_SCHEDULER_EXPECTED"] = bool(expected)
     for name in ("JIRA_WEBHOOK_SECRET", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "JIRA_URL",
-                 "SLAWATCH_DASHBOARD_PASSWORD"):
+                 "SLAWATCH_DASHBOARD_PASSWORD", *SIGN_IN_SETTINGS):
         settings[name] = settings[name] or None  # an empty variable means unset
+    _check_sign_in(settings)
     return settings
+
+
+SIGN_IN_SETTINGS = ("SLAWATCH_SECRET_KEY", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_TEAM_ID",
+                    "SLAWATCH_PUBLIC_URL", "SLAWATCH_OIDC_METADATA_URL", "SLAWATCH_METRICS_TOKEN")
+
+
+def _check_sign_in(settings: dict[str, Any]) -> None:
+    if not settings["SLACK_CLIENT_ID"]:
+        return
+    if not settings["SLACK_CLIENT_SECRET"]:
+        raise ConfigError("SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not (Sign in with Slack needs both)")
+    if len(settings["SLAWATCH_SECRET_KEY"] or "") < 32:
+        raise ConfigError("Sign in with Slack needs SLAWATCH_SECRET_KEY, 32 characters or more, to sign the "
+                          "session cookie (e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
 
 
 def configure_logging(level: str = "INFO") -> None:

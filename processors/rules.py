@@ -11,8 +11,9 @@ INTERFACE CONTRACT (other modules rely on these names):
 
 The format is documented in docs/rules.md. YAML reading with positions lives in
 processors/rules_schema.py; the sections are read by processors/rules_calendars.py (`calendars`),
-rules_policies.py (`vendors`, `policies`, `targets`, `jira.done_statuses`) and rules_sections.py
-(`alerts`, `reports`, `slack`, `surveys`, `jira.write_back`); this module holds the typed rules
+rules_policies.py (`vendors`, `policies`, `targets`, `jira.done_statuses`), rules_sections.py
+(`alerts`, `reports`, `slack`, `surveys`, `jira.write_back`) and rules_governance.py
+(`governance`); this module holds the typed rules
 and puts them together.
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ from processors import rules_calendars
 from processors import rules_schema as schema
 from processors.calendar import Calendar, CalendarSpec
 from processors.events import Person
+from processors.rules_governance import Governance
 from processors.rules_schema import Checker
 
 METRICS = ("first_response", "resolution")
@@ -36,7 +38,7 @@ RULES_VERSION = 1  # the `version:` of rules.yaml this code reads
 DEFAULT_TARGETS = {"first_response": 0.85, "resolution": 0.95, "csat": 0.90, "communication": 0.80}
 DEFAULT_DONE_STATUSES = ("Done", "Closed", "Resolved")
 TOP_KEYS = ("version", "calendars", "vendors", "policies", "targets", "jira", "alerts", "reports",
-            "slack", "surveys")
+            "slack", "surveys", "governance")
 POLICY_KEYS = ("name", "match", "calendar", "pause_statuses", "metrics")
 POLICY_MATCH_KEYS = ("projects", "issuetypes", "priorities", "labels", "components", "assignees")
 VENDOR_KEYS = ("name", "match", "channel", "managers")
@@ -214,6 +216,7 @@ class Rules:
     slack: SlackConfig = SlackConfig()
     surveys: SurveysConfig = SurveysConfig()
     jira_write_back: JiraWriteBack = JiraWriteBack()  # off unless `jira.write_back` says so
+    governance: Governance = Governance()  # who sees which vendor, who may excuse (rules_governance)
 
     def select_policy(self, facts: Mapping[str, Any]) -> Policy | None:
         return next((p for p in self.policies if p.match.all_of(facts)), None)
@@ -309,7 +312,7 @@ def summary(rules: Rules) -> str:
 
 
 def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
-    from processors import rules_policies, rules_sections  # they build on this module's types
+    from processors import rules_governance, rules_policies, rules_sections  # they build on this module's types
     if top is None:
         ck.report((), "the file is empty; it should start with 'version: 1'")
         return None
@@ -329,9 +332,10 @@ def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
     sections = {k: v for k, v in top.items() if not k.startswith("x-")}  # x-…: anchors, ignored
     ck.fields((), sections, TOP_KEYS, ("version", "calendars", "policies"))
     names, specs = rules_calendars.calendars(ck, top["calendars"]) if "calendars" in top else ([], {})
+    vendors = rules_policies.read_vendors(ck, top.get("vendors"))
     return {
         "calendar_specs": specs,
-        "vendors": rules_policies.read_vendors(ck, top.get("vendors")),
+        "vendors": vendors,
         "policies": rules_policies.read_policies(ck, top.get("policies"), names) if "policies" in top else (),
         "targets": rules_policies.read_targets(ck, top.get("targets")),
         "done_statuses": rules_policies.read_done_statuses(ck, top.get("jira")),
@@ -340,4 +344,6 @@ def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
         "reports": rules_sections.reports(ck, top.get("reports")),
         "slack": rules_sections.slack(ck, top.get("slack")),
         "surveys": rules_sections.surveys(ck, top.get("surveys")),
+        "governance": (rules_governance.governance(ck, top["governance"], [v.id for v in vendors])
+                       if "governance" in top else Governance()),
     }

@@ -32,7 +32,7 @@ class ExcuseEntry:
 
     metric: str
     cycle: int
-    action: str  # excuse | unexcuse
+    action: str  # excuse | unexcuse | dispute | approve | reject (of a dispute)
     by: str  # Slack user id
     at: datetime
     reason: str | None
@@ -84,7 +84,8 @@ def current_excuses(trail: Iterable[ExcuseEntry]) -> dict[tuple[str, int], Excus
     """The breaches excused now: the latest entry per (metric, cycle) is an excuse."""
     latest: dict[tuple[str, int], ExcuseEntry] = {}
     for entry in sorted(trail, key=lambda e: e.at):
-        latest[(entry.metric, entry.cycle)] = entry
+        if entry.action in ("excuse", "unexcuse"):  # disputes change nothing by themselves
+            latest[(entry.metric, entry.cycle)] = entry
     return {k: e for k, e in latest.items() if e.action == "excuse"}
 
 
@@ -107,8 +108,12 @@ def ticket_reply(state: TicketState, now: datetime, trail: Sequence[ExcuseEntry]
     return "\n".join(lines)
 
 
+AUDIT_WORDS = {"excuse": "excused", "unexcuse": "withdrew the excuse for", "dispute": "disputed",
+               "approve": "approved the dispute of", "reject": "rejected the dispute of"}
+
+
 def audit_line(entry: ExcuseEntry) -> str:
-    what = "excused" if entry.action == "excuse" else "withdrew the excuse for"
+    what = AUDIT_WORDS.get(entry.action, entry.action)
     why = f": {escape(entry.reason)}" if entry.reason else ""
     return (f"  – {format_instant(entry.at)} <@{entry.by}> {what} "
             f"{metric_words(entry.metric)} cycle {entry.cycle}{why}")

@@ -53,13 +53,16 @@ def _with_acks(query):
             .outerjoin(a, clock).outerjoin(x, excused))
 
 
-def _live(query):
-    return query.join(Ticket, Ticket.key == ClockRow.ticket).where(Ticket.deleted.is_(False))
+def _live(query, vendors: frozenset[str] | None = None):
+    """Clocks of tickets not deleted; of `vendors` only unless it is None (every vendor)."""
+    query = query.join(Ticket, Ticket.key == ClockRow.ticket).where(Ticket.deleted.is_(False))
+    return query if vendors is None else query.where(ClockRow.vendor.in_(sorted(vendors)))
 
 
-def due_soon(session: Session, now: datetime, limit: int = 15) -> list[ClockLine]:
+def due_soon(session: Session, now: datetime, limit: int = 15,
+             vendors: frozenset[str] | None = None) -> list[ClockLine]:
     """Running clocks not yet breached, the least time left first."""
-    query = _live(select(*_clock_columns())).where(
+    query = _live(select(*_clock_columns()), vendors).where(
         ClockRow.state == "running", ClockRow.breached_at.is_(None), ClockRow.due_at > now)
     return _lines(session, query.order_by(ClockRow.due_at, ClockRow.ticket).limit(limit))
 
@@ -69,11 +72,13 @@ def _open_breach(now: datetime):
                 or_(ClockRow.breached_at.is_not(None), and_(ClockRow.state == "running", ClockRow.due_at <= now)))
 
 
-def open_breaches(session: Session, now: datetime, limit: int = 20) -> tuple[list[ClockLine], int]:
+def open_breaches(session: Session, now: datetime, limit: int = 20,
+                  vendors: frozenset[str] | None = None) -> tuple[list[ClockLine], int]:
     """Open clocks that breached (the latest first), with their acknowledgement; and how many."""
     breached_at = func.coalesce(ClockRow.breached_at, ClockRow.due_at)
-    query = _with_acks(_live(select(*_clock_columns()))).where(_open_breach(now))
-    total = session.scalar(_live(select(func.count()).select_from(ClockRow)).where(_open_breach(now))) or 0
+    query = _with_acks(_live(select(*_clock_columns()), vendors)).where(_open_breach(now))
+    total = session.scalar(_live(select(func.count()).select_from(ClockRow), vendors)
+                           .where(_open_breach(now))) or 0
     return _lines(session, query.order_by(desc(breached_at), ClockRow.ticket).limit(limit)), total
 
 

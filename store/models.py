@@ -358,3 +358,39 @@ class SlackDeferredMessage(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)  # the parsed MessageEvent as JSON
     received_at: Mapped[datetime] = mapped_column(index=True)  # ix_slack_deferred_messages_received_at
+
+
+# --- 0011 governance: API tokens and disputes of breaches (issue 13, sign-in and roles) ---
+
+
+class ApiToken(Base):
+    """A machine's bearer token (`slawatch token create`): only its sha256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)  # uq: api_tokens_name_key
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    vendor: Mapped[str | None] = mapped_column(Text)  # None: every vendor
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Dispute(Base):
+    """A vendor manager's dispute of a breach; an approver approves (which excuses the breach)
+    or rejects it. Every step is also in excuse_audit."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (Index("ix_disputes_alert_key", "alert_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    alert_key: Mapped[str] = mapped_column(Text)
+    ticket: Mapped[str] = mapped_column(Text)
+    metric: Mapped[str] = mapped_column(String(32))
+    cycle: Mapped[int] = mapped_column(Integer)
+    by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))  # open | approved | rejected
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]

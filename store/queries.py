@@ -38,8 +38,10 @@ def _state_filter(state: str | None, now: datetime):
 
 
 def list_tickets(session: Session, now: datetime, state: str | None = None,
-                 vendor: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    """Tickets having an open clock in `state`, the most urgent (earliest due) first."""
+                 vendor: str | None = None, limit: int = 100,
+                 vendors: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """Tickets having an open clock in `state`, the most urgent (earliest due) first; of
+    `vendor`, and of `vendors` unless it is None (a caller limited to some vendors)."""
     due = func.min(ClockRow.due_at).label("due")
     keys_query = (
         select(ClockRow.ticket, due).join(Ticket, Ticket.key == ClockRow.ticket)
@@ -48,6 +50,8 @@ def list_tickets(session: Session, now: datetime, state: str | None = None,
     )
     if vendor is not None:
         keys_query = keys_query.where(Ticket.vendor == vendor)
+    if vendors is not None:
+        keys_query = keys_query.where(Ticket.vendor.in_(sorted(vendors)))
     keys = [row.ticket for row in session.execute(keys_query)]
     if not keys:
         return []

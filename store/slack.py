@@ -6,6 +6,7 @@ excuses of breaches (with their append-only audit trail).
     new = acknowledge(session, breach, by, now)          # idempotent: the first one counts
     audit_id = excuse(session, breach, by, reason, now)   # excused now + an audit row
     done = unexcuse(session, breach, by, now)             # no longer excused + an audit row
+    audit_id = audit(session, breach, action, by, now, reason)   # any other step (disputes)
     trail = excuse_trail(session, ticket)                 # -> [ExcuseEntry], oldest first
 
 A breach is named by the key of its alert, `alert:{ticket}:{metric}:{cycle}:breach`
@@ -122,7 +123,7 @@ def acknowledge(session: Session, breach: Breach, by: str, now: datetime, kind: 
     return _insert_new(session, "acknowledgements", "alert_key", row)
 
 
-def _audit(session: Session, breach: Breach, action: str, by: str, now: datetime,
+def audit(session: Session, breach: Breach, action: str, by: str, now: datetime,
            reason: str | None) -> int:
     entry = ExcuseAudit(alert_key=breach.key, ticket=breach.ticket, metric=breach.metric,
                         cycle=breach.cycle, action=action, by=by, at=now, reason=reason)
@@ -141,7 +142,7 @@ def excuse(session: Session, breach: Breach, by: str, reason: str, now: datetime
     else:
         current.by, current.at, current.reason = by, now, reason
     acknowledge(session, breach, by, now, kind="excuse", reason=reason)
-    return _audit(session, breach, "excuse", by, now, reason)
+    return audit(session, breach, "excuse", by, now, reason)
 
 
 def unexcuse(session: Session, breach: Breach, by: str, now: datetime) -> int | None:
@@ -149,7 +150,7 @@ def unexcuse(session: Session, breach: Breach, by: str, now: datetime) -> int | 
     gone = session.execute(delete(ExcusedBreach).where(ExcusedBreach.alert_key == breach.key)).rowcount
     if not gone:
         return None
-    return _audit(session, breach, "unexcuse", by, now, None)
+    return audit(session, breach, "unexcuse", by, now, None)
 
 
 def excuse_trail(session: Session, ticket: str) -> list[ExcuseEntry]:

@@ -1,7 +1,7 @@
 """The read API: one ticket evaluated now, and lists of tickets by clock state."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from processors.events import format_instant
 from processors.sla import evaluate, ticket_json
@@ -9,6 +9,7 @@ from store.slack import excuse_trail
 from store.queries import STATES, list_tickets
 from store.repo import load_events
 from web import context
+from web.auth import visible
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -32,6 +33,8 @@ def get_ticket(key: str):
         return jsonify(error="not_found", reason=f"no events for ticket {key}"), 404
     rules = context.rulebook().schedule.rules_for(events)
     state = evaluate(events, rules, context.now())
+    if state is not None and not (visible(state.vendor) or any(visible(c.vendor) for c in state.clocks)):
+        return jsonify(error="not_found", reason=f"no events for ticket {key}"), 404  # as if not there
     if state is None:
         return jsonify(error="not_found", reason=f"ticket {key} has no created event yet"), 404
     body = ticket_json(state)
@@ -43,7 +46,8 @@ def get_ticket(key: str):
 
 @bp.get("/tickets")
 def get_tickets():
-    """Tickets with open clocks; ?state=breached|running|paused, ?vendor=ID, ?limit=N."""
+    """Tickets with open clocks; ?state=breached|running|paused, ?vendor=ID, ?limit=N. A caller
+    limited to some vendors (web/auth.py) gets only theirs."""
     state = request.args.get("state") or None
     if state is not None and state not in STATES:
         return bad_request(f"state must be one of {', '.join(STATES)}")
@@ -55,5 +59,6 @@ def get_tickets():
         return bad_request(f"limit must be between 1 and {MAX_LIMIT}")
     vendor = request.args.get("vendor") or None
     with context.database().reading() as session:
-        tickets = list_tickets(session, context.now(), state=state, vendor=vendor, limit=limit)
+        tickets = list_tickets(session, context.now(), state=state, vendor=vendor, limit=limit,
+                               vendors=g.get("slawatch_vendors"))
     return jsonify(tickets=tickets, count=len(tickets))

@@ -10,18 +10,17 @@ The attainment figures are counted in the database (store.attainment) by the rul
 processors.reports; test_dashboard holds them equal to store.history's, i.e. to `slawatch report`,
 so the pages and the reports agree at any size of history. The worker counts them every
 SLAWATCH_FIGURES_SECONDS and stores them (store.figures); a page counts them itself only when the
-stored ones are missing, older than FRESH_REFRESHES intervals or of other rules. HTTP basic auth
-guards every page (and the backtest form, web/backtest_page.py) when SLAWATCH_DASHBOARD_PASSWORD
-is set.
+stored ones are missing, older than FRESH_REFRESHES intervals or of other rules. Who may see the
+pages is web/auth.py's decision; a caller limited to some vendors (g.slawatch_vendors) sees only
+those vendors' figures, tickets and breaches, and gets 403 for another vendor's page.
 """
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, current_app, g, render_template
 
 from processors.events import EventKind
 from processors.reports import NO_VENDOR, MetricStats
@@ -31,26 +30,13 @@ from store.figures import dashboard_periods, page_figures
 from store.models import Ticket
 from store.repo import load_events
 from web import context
+from web.auth import forbidden_page, visible
 from web.svg import attainment_chart
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/dashboard")
 FRESH_REFRESHES = 3  # stored figures serve while younger than this many SLAWATCH_FIGURES_SECONDS
 METRIC_NAMES = {"first_response": "First response", "resolution": "Resolution"}
-
-
-@bp.before_request
-def authenticate():
-    password = current_app.config.get("SLAWATCH_DASHBOARD_PASSWORD")
-    if not password:
-        return None
-    auth = request.authorization  # any user name (e.g. "admin"); only the password counts
-    given = (auth.password or "") if auth is not None and auth.type == "basic" else ""
-    if auth is not None and hmac.compare_digest(given.encode(), password.encode()):
-        return None
-    return Response("Sign in to see the Slawatch dashboard.\n", 401,
-                    {"WWW-Authenticate": 'Basic realm="Slawatch dashboard", charset="UTF-8"'},
-                    mimetype="text/plain")
 
 
 def _zone() -> str:
@@ -136,10 +122,12 @@ def overview():
     periods = dashboard_periods(rules, now)
     week, quarter = periods.week, periods.quarter
     figures, as_of = _figures(rules, periods.overview, now)
+    seen = g.get("slawatch_vendors")
     with context.database().reading() as session:
-        soon = queries.due_soon(session, now)
-        breaches, breach_count = queries.open_breaches(session, now)
-    vendors = [(v.id, v.name, _section(figures, v.id, week), _section(figures, v.id, quarter)) for v in rules.vendors]
+        soon = queries.due_soon(session, now, vendors=seen)
+        breaches, breach_count = queries.open_breaches(session, now, vendors=seen)
+    vendors = [(v.id, v.name, _section(figures, v.id, week), _section(figures, v.id, quarter))
+               for v in rules.vendors if visible(v.id)]
     return render_page("dashboard/overview.html", title="Service levels", now=now, week=week, quarter=quarter,
                        vendors=vendors, targets=rules.targets, soon=soon, breaches=breaches,
                        breach_count=breach_count, metrics=METRICS, as_of=as_of)
@@ -151,6 +139,8 @@ def vendor(vendor_id: str):
     found = next((v for v in rules.vendors if v.id == vendor_id), None)
     if found is None:
         return _not_found(f"vendor {vendor_id}")
+    if not visible(vendor_id):
+        return forbidden_page()
     periods = dashboard_periods(rules, now)
     weeks, quarter, months = periods.weeks, periods.quarter, periods.months
     figures, as_of = _figures(rules, periods.vendor, now)
@@ -195,6 +185,8 @@ def ticket(key: str):
             return _not_found(f"ticket {key}")
         events = load_events(session, key)
         clocks = queries.ticket_clocks(session, key)
+    if not (visible(row.vendor) or any(visible(clock.vendor) for clock, _ in clocks)):
+        return _not_found(f"ticket {key}")  # as if it were not there: its key says nothing
     policies = {policy.name: policy for policy in rules.policies}
     explained = []
     for clock, line in clocks:
