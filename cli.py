@@ -500,6 +500,78 @@ def backtest(rules_path: str, start: datetime | None, end: datetime | None, vend
     click.echo(render(comparison, vendor_names(current) | vendor_names(proposed), settings["JIRA_URL"]))
 
 
+@cli.group()
+def token() -> None:
+    """API tokens for machines (Grafana, scripts): sent as `Authorization: Bearer <token>`."""
+
+
+def _token_database() -> store.db.Database:
+    settings = _settings()
+    url = settings["SLAWATCH_DATABASE_URL"]
+    if make_url(url).get_backend_name() == "sqlite":
+        store.db.upgrade(url)
+    return store.db.Database(url)
+
+
+@token.command("create")
+@click.option("--name", required=True, help="what uses it, e.g. grafana (unique, kept after revoking)")
+@click.option("--vendor", help="the token sees this vendor id only (default: every vendor)")
+def token_create(name: str, vendor: str | None) -> None:
+    """Make a token and print it once; only its hash is stored."""
+    from store.tokens import TokenError, create_token
+
+    settings = _settings()
+    if vendor is not None:
+        try:
+            known = {v.id for v in store.rulebook.read_rules(settings["SLAWATCH_RULES"]).vendors}
+        except RulesError as exc:
+            _fail(str(exc))
+        if vendor not in known:
+            _fail(f"token: no vendor {vendor!r} in {settings['SLAWATCH_RULES']} (it has: {', '.join(sorted(known)) or 'none'})")
+    database = _token_database()
+    try:
+        made = database.write(lambda session: create_token(session, name, vendor, utc_now()))
+    except TokenError as exc:
+        _fail(f"token: {exc}")
+    finally:
+        database.dispose()
+    click.echo(made)
+    click.echo(f"token {name!r} created ({'vendor ' + vendor if vendor else 'every vendor'}); it is shown "
+               "only now: store it in the client's secret store", err=True)
+
+
+@token.command("list")
+def token_list() -> None:
+    """Name, vendor, created and revoked of every token (never the token itself)."""
+    from store.tokens import list_tokens
+
+    database = _token_database()
+    try:
+        with database.reading() as session:
+            rows = [(t.name, t.vendor or "*", t.created_at, t.revoked_at) for t in list_tokens(session)]
+    finally:
+        database.dispose()
+    for name, vendor, created, revoked in rows:
+        state = f"revoked {revoked:%Y-%m-%dT%H:%MZ}" if revoked else "live"
+        click.echo(f"{name}\t{vendor}\tcreated {created:%Y-%m-%dT%H:%MZ}\t{state}")
+
+
+@token.command("revoke")
+@click.argument("name")
+def token_revoke(name: str) -> None:
+    """Revoke a token at once (the next request with it gets 401)."""
+    from store.tokens import revoke_token
+
+    database = _token_database()
+    try:
+        done = database.write(lambda session: revoke_token(session, name, utc_now()))
+    finally:
+        database.dispose()
+    if not done:
+        _fail(f"token: no live token named {name!r}")
+    click.echo(f"token {name!r} revoked")
+
+
 def main() -> None:
     cli(prog_name="slawatch")
 
