@@ -111,6 +111,10 @@ def breach_message(session: Session, breach: Breach) -> OutboxMessage | None:
     return session.scalar(select(OutboxMessage).where(OutboxMessage.key == breach.key))
 
 
+def is_excused(session: Session, breach: Breach) -> bool:
+    return session.get(ExcusedBreach, breach.key) is not None
+
+
 def acknowledgement(session: Session, breach: Breach) -> Acknowledgement | None:
     return session.get(Acknowledgement, breach.key)
 

@@ -22,7 +22,8 @@ from tests.fake_slack import fake_slack  # noqa: F401  (the fixture)
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the secret of Slack's documented test vector
 UTC = timezone.utc
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # a Monday
-MANAGER = "U024BE7LH"
+MANAGER = "U024BE7LH"  # acme's manager in vendors.acme.managers, and an approver (governance)
+ACME_MANAGER = "U0ACMEMGR1"  # acme's manager in governance only: acknowledges, disputes
 AGENT_ID, REPORTER_ID, BOT_USER = "U0AGENT01", "U0MARIA01", "U0BOT0001"
 SUPPORT = "C0SUPPORT1"  # the response channel's id
 
@@ -55,6 +56,12 @@ reports:
   weekly: {day: mon, time: "09:00", timezone: UTC}
 slack:
   response_channels: ["C0SUPPORT1", "#acme-sla"]
+governance:                      # without it nobody may excuse (web/slack_disputes.py)
+  approvers: ["U024BE7LH", "U0OTHERMGR"]
+  vendors:
+    acme:
+      managers: ["U0ACMEMGR1"]   # may acknowledge and dispute, not excuse
+      staff: ["U0AGENT01"]       # may acknowledge
 """
 
 

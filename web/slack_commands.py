@@ -3,7 +3,7 @@
     /sla KEY                       the ticket's clocks in words, and its excuse history
     /sla breaches [vendor]         open breaches
     /sla report [vendor]           the weekly summary of this week so far
-    /sla unexcuse KEY metric [cycle]
+    /sla unexcuse KEY metric [cycle]   (approvers and admins: web/slack_disputes.py)
     /sla help                      (and anything not understood)
 """
 from __future__ import annotations
@@ -26,6 +26,7 @@ from store.queries import list_tickets
 from store.repo import load_events
 from web import context
 from web.slack import bp, ephemeral, malformed
+from web.slack_disputes import excuse_refusal
 from web.slack_interactions import enqueue_excuse_note, enqueue_update
 
 TICKET_KEY = re.compile(r"^[A-Z][A-Z0-9]+-\d+$")
@@ -116,6 +117,9 @@ def unexcuse(sla: SlashCommand, args: list[str]) -> str:
     if len(args) not in (2, 3) or not TICKET_KEY.match(args[0].upper()) or \
             (len(args) == 3 and not args[2].isdigit()):
         return "Use `/sla unexcuse KEY metric [cycle]`, e.g. `/sla unexcuse OPS-1 resolution`."
+    refusal = excuse_refusal(sla.user_id)
+    if refusal is not None:
+        return refusal
     metric = args[1].lower().replace(" ", "_")
     breach = slack_store.parse_breach_key(
         slack_store.breach_key(args[0].upper(), metric, int(args[2]) if len(args) == 3 else 1))

@@ -9,6 +9,10 @@
   submission (`view_submission`, callback_id `excuse_breach`, the alert key in
   private_metadata) records the breach as excused, with an audit row, a thread reply and a
   chat.update of the alert.
+- Who may click what (web/slack_disputes.py): Acknowledge — the vendor's managers and staff,
+  approvers, admins; Excuse… — approvers and admins, while a vendor's manager gets the dispute
+  form instead (`dispute_breach`; Approve / Reject buttons in the thread decide it). Anyone else
+  gets an ephemeral refusal and nothing changes.
 - Survey buttons (`survey:{question}:{score}`, value the survey's token): the reporter's answer,
   which they may change until the survey closes; the DM is updated to show it.
 Unknown buttons and interaction types get a polite answer; nothing is stored for them.
@@ -36,7 +40,7 @@ from store.outbox import Outgoing, enqueue
 from store.models import ExcusedBreach
 from store.slack import Breach
 from store.surveys import answer_survey, survey_by_token
-from web import context
+from web import context, slack_disputes
 from web.slack import bp, ephemeral, malformed, sender_client
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,8 @@ def interaction():
         return malformed(exc)
     if isinstance(action, BlockAction) and action.action_id.startswith(surveys.ACTION_PREFIX):
         return survey_answer(action)
+    if isinstance(action, BlockAction) and action.action_id in slack_disputes.DECISION_ACTIONS:
+        return slack_disputes.decide(action, enqueue_update, ephemeral)
     if isinstance(action, BlockAction):
         breach = slack_store.parse_breach_key(action.value)
         if action.action_id not in (slack_blocks.ACK_ACTION, slack_blocks.EXCUSE_ACTION):
@@ -70,6 +76,8 @@ def interaction():
         return open_excuse_form(action, breach)
     if isinstance(action, ViewSubmission) and action.callback_id == EXCUSE_CALLBACK:
         return submit_excuse(action)
+    if isinstance(action, ViewSubmission) and action.callback_id == slack_disputes.DISPUTE_CALLBACK:
+        return slack_disputes.submit_dispute(action, enqueue_update)
     return ephemeral("Slawatch does not handle this kind of interaction.")
 
 
@@ -77,6 +85,10 @@ def interaction():
 
 def acknowledge(action: BlockAction, breach: Breach):
     rules, now, jira_url = context.rulebook().rules, context.now(), current_app.config.get("JIRA_URL")
+    _, vendor = slack_disputes.breach_vendor(breach)
+    refusal = slack_disputes.ack_refusal(vendor, action.user_id)
+    if refusal is not None:
+        return ephemeral(refusal)
 
     def work(session: Session) -> None:
         if not slack_store.acknowledge(session, breach, action.user_id, now):
@@ -147,12 +159,20 @@ def excuse_form(breach: Breach) -> dict:
 
 
 def open_excuse_form(action: BlockAction, breach: Breach):
+    """The excuse form for approvers and admins, the dispute form for the vendor's managers."""
+    refusal = slack_disputes.excuse_refusal(action.user_id)
+    form = excuse_form(breach)
+    if refusal is not None:
+        exists, vendor = slack_disputes.breach_vendor(breach)
+        if not (exists and slack_disputes.may_dispute(vendor, action.user_id)):
+            return ephemeral(refusal)
+        form = slack_disputes.dispute_form(breach)
     client = sender_client()
     if client is None or not action.trigger_id:
         return ephemeral("Excusing needs Slawatch's Slack bot token (SLACK_BOT_TOKEN).")
     quick = WebClient(token=client.token, base_url=client.base_url, timeout=VIEWS_OPEN_TIMEOUT)
     try:
-        quick.views_open(trigger_id=action.trigger_id, view=excuse_form(breach))
+        quick.views_open(trigger_id=action.trigger_id, view=form)
     except SlackApiError as exc:
         log.warning("views.open failed: %s", exc.response.get("error") if exc.response else "?")
         return ephemeral("Slack did not open the excuse form; please try again.")
@@ -173,6 +193,9 @@ def submit_excuse(submission: ViewSubmission):
         return form_error("This form does not name an SLA breach Slawatch knows.")
     if not reason:
         return form_error("Please say why this breach is excused.")
+    refusal = slack_disputes.excuse_refusal(submission.user_id)  # roles may have changed since
+    if refusal is not None:
+        return form_error(refusal)
     now = context.now()
 
     def work(session: Session) -> bool:
