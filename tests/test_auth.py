@@ -249,3 +249,14 @@ def test_next_never_leaves_the_site(oidc_app, fake_oidc):  # noqa: F811
     client = oidc_app().test_client()
     answer = sign_in(client, fake_oidc, APPROVER, "//evil.example/x")
     assert answer.headers["Location"] == "/"
+
+
+def test_a_forged_or_foreign_session_cookie_is_worth_nothing(oidc_app, fake_oidc):  # noqa: F811
+    client = oidc_app().test_client()
+    sign_in(client, fake_oidc, ACME_MANAGER)
+    cookie = client.get_cookie("slawatch_session").value
+    other = oidc_app(SLAWATCH_SECRET_KEY="z" * 40).test_client()  # another deployment's key
+    other.set_cookie("slawatch_session", cookie)
+    assert other.get("/api/tickets").status_code == 401
+    client.set_cookie("slawatch_session", cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))
+    assert client.get("/api/tickets").status_code == 401

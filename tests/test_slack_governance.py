@@ -159,3 +159,18 @@ def test_without_governance_excuses_are_refused_with_how_to_configure(ungoverned
     assert click(ungoverned, clock, "ack_breach").status_code == 200  # vendors.acme.managers still acknowledge
     with get_database(ungoverned).reading() as session:
         assert session.get(Acknowledgement, BREACH).by == MANAGER
+
+
+def test_staff_listed_by_email_are_known_once_slack_told_their_email(breached, clock, fake_slack, rules_path):  # noqa: F811
+    from store.rulebook import get_rulebook
+
+    rules_path.write_text(RULES.replace('staff: ["U0AGENT01"]', 'staff: ["li.wei@acme.example"]'), encoding="utf-8")
+    get_rulebook(breached).check(clock.now, force=True)
+    fake_slack.add_user("li.wei@acme.example", "U0LIWEI001")
+    before = state(breached)
+    first = click(breached, clock, "ack_breach", user="U0LIWEI001")
+    assert "try again then" in first.json["text"] and state(breached) == before
+    tick(breached, clock, 66)  # the worker asks users.info about the member
+    assert click(breached, clock, "ack_breach", user="U0LIWEI001").status_code == 200
+    with get_database(breached).reading() as session:
+        assert session.get(Acknowledgement, BREACH).by == "U0LIWEI001"

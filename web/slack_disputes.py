@@ -60,11 +60,14 @@ def email_of(user_id: str) -> str | None:
 def ack_refusal(vendor: str | None, user_id: str) -> str | None:
     """None if the member may acknowledge a breach of `vendor`, else why not."""
     rules = context.rulebook().rules
-    if roles.may_acknowledge(rules, vendor, user_id, email_of(user_id)):
+    email = email_of(user_id)
+    if roles.may_acknowledge(rules, vendor, user_id, email):
         return None
     whose = f"{_vendor_name(vendor)}'s" if vendor else "the vendor's"
+    later = "" if email else (" If you are listed by email, Slawatch learns yours from Slack within a "
+                              "minute: try again then.")
     return (f"Only {whose} managers and staff, approvers and admins (rules.yaml) may acknowledge "
-            f"this breach. Nothing was changed.")
+            f"this breach. Nothing was changed.{later}")
 
 
 def excuse_refusal(user_id: str) -> str | None:
