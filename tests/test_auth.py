@@ -152,9 +152,10 @@ def test_without_any_sign_in_the_service_is_open_until_a_token_exists(governed, 
 @pytest.fixture
 def oidc_app(history, make_app, db_url, fake_oidc):  # noqa: F811
     def make(**overrides):
-        return make_app(db_url, SLAWATCH_DASHBOARD_PASSWORD="s3cret", SLACK_CLIENT_ID=CLIENT_ID,
+        settings = dict(SLAWATCH_DASHBOARD_PASSWORD="s3cret", SLACK_CLIENT_ID=CLIENT_ID,
                         SLACK_CLIENT_SECRET=CLIENT_SECRET, SLAWATCH_SECRET_KEY=SECRET_KEY,
-                        SLAWATCH_OIDC_METADATA_URL=fake_oidc.metadata_url, **overrides)
+                        SLAWATCH_OIDC_METADATA_URL=fake_oidc.metadata_url)
+        return make_app(db_url, **{**settings, **overrides})
     return make
 
 
