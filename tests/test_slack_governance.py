@@ -87,6 +87,7 @@ def test_a_vendor_manager_disputes_and_an_approver_approves(breached, clock, fak
     assert message["thread_ts"] == alert["ts"] and f"<@{ACME_MANAGER}> disputes this breach" in message["text"]
     buttons = [e["action_id"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert buttons == ["dispute_approve", "dispute_reject"]
+    assert f"Disputed by <@{ACME_MANAGER}>: waiting for an approver" in json.dumps(alert["blocks"])
 
     before = state(breached)
     refused = click(breached, clock, "dispute_approve", value=str(dispute.id), user=ACME_MANAGER)
@@ -107,6 +108,7 @@ def test_a_vendor_manager_disputes_and_an_approver_approves(breached, clock, fak
 
     tick(breached, clock, 76)
     decided = posted(fake_slack, f"{BREACH}:dispute:{dispute.id}")
+    assert "Disputed by" not in json.dumps(posted(fake_slack, BREACH)["blocks"])
     assert decided.get("edited") and "approved: the breach is excused" in decided["text"]
     assert not [b for b in decided["blocks"] if b["type"] == "actions"]
     text = post_slack(breached.test_client(), COMMANDS, command_body("ACME-1"), clock.now).json["text"]

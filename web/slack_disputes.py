@@ -186,7 +186,7 @@ def decide(action: BlockAction, update_alert, ephemeral):
         key = f"{breach.key}:dispute:{decided.id}"
         original = slack_store.breach_message(session, breach)
         if original is not None:  # the dispute message, its buttons replaced by the decision
-            enqueue(session, Outgoing(key=f"update:{key}:{decision}", kind="update", channel=original.channel,
+            enqueue(session, Outgoing(key=f"update:{key}:decided", kind="update", channel=original.channel,
                                       text=text, blocks=_dispute_blocks(text, None), thread_key=key,
                                       ticket=breach.ticket, metric=breach.metric, cycle=breach.cycle), now)
         update_alert(session, breach, f"dispute:{decided.id}:{decision}", now)

@@ -36,6 +36,7 @@ from processors.alerts import acknowledged_alert
 from processors.slack_replies import escape, metric_words
 from store import slack as slack_store
 from store.alerting import clock_view
+from store.disputes import open_dispute_of
 from store.outbox import Outgoing, enqueue
 from store.models import ExcusedBreach
 from store.slack import Breach
@@ -129,6 +130,8 @@ def enqueue_update(session: Session, breach: Breach, what: str, now: datetime) -
         words.append(f"excused by <@{excused.by}>")
     else:
         buttons.append(slack_blocks.EXCUSE_ACTION)
+        if (disputed := open_dispute_of(session, breach)) is not None:
+            notes.append(f":scales: Disputed by <@{disputed.by}>: waiting for an approver")
     blocks = slack_blocks.marked_message(json.loads(original.blocks) if original.blocks else None,
                                          "\n".join(notes) or "Excuse withdrawn", buttons)
     return enqueue(session, Outgoing(
