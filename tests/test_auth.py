@@ -182,7 +182,8 @@ def test_sign_in_with_slack_as_an_approver_sees_everything(oidc_app, fake_oidc):
     assert answer.status_code == 302 and answer.headers["Location"] == "/vendors/globex"
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie  # plain HTTP here
-    assert client.get("/vendors/globex").status_code == 200
+    page = client.get("/vendors/globex")
+    assert page.status_code == 200 and "Sign out" in page.get_data(as_text=True)
     assert client.get("/api/tickets").json["count"] == 2
     assert client.get("/rules").status_code == 200
     assert ("POST", "/token") in fake_oidc.requests and ("GET", "/jwks") in fake_oidc.requests

@@ -20,7 +20,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, g, render_template, session
+from flask import Blueprint, current_app, g, render_template
 
 from processors.events import EventKind
 from processors.reports import NO_VENDOR, MetricStats
@@ -91,7 +91,7 @@ def render_page(template: str, status: int = 200, **values):
     values.setdefault("vendor_names", _names())
     values["nav_vendors"] = {id: name for id, name in values["vendor_names"].items() if id and visible(id)}
     values["every_vendor"] = g.get("slawatch_vendors") is None
-    values["signed_in"] = bool(session.get("slack_user"))
+    values["signed_in"] = getattr(g.get("slawatch_caller"), "who", "").startswith("slack:")
     return render_template(template, **values), status
 
 
