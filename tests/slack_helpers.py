@@ -57,6 +57,7 @@ reports:
 slack:
   response_channels: ["C0SUPPORT1", "#acme-sla"]
 governance:                      # without it nobody may excuse (web/slack_disputes.py)
+  admins: ["U0ADMIN001"]
   approvers: ["U024BE7LH", "U0OTHERMGR"]
   vendors:
     acme:

@@ -17,7 +17,7 @@ from tests.slack_helpers import (  # noqa: F401
 )
 from tests.test_slack_interactions import BREACH, breached, click, posted, submit, this_week, tick  # noqa: F401
 
-STRANGER = "U0NOBODY01"
+STRANGER, ADMIN = "U0NOBODY01", "U0ADMIN001"
 COMMANDS = "/webhooks/slack/commands"
 
 
@@ -64,6 +64,18 @@ def test_only_approvers_may_excuse(breached, clock, fake_slack, user):  # noqa: 
                           command_body("unexcuse ACME-1 first_response", user_id=user), clock.now)
     assert "Only approvers and admins" in unexcuse.json["text"]
     assert state(breached) == before
+
+
+def test_an_admin_excuses(breached, clock, fake_slack):  # noqa: F811
+    assert click(breached, clock, "excuse_breach", user=ADMIN).status_code == 200
+    [opened] = fake_slack.calls("views.open")
+    view = json.loads(opened.body["view"]) if isinstance(opened.body["view"], str) else opened.body["view"]
+    assert view["callback_id"] == "excuse_breach"
+    assert submit(breached, clock, "Planned maintenance", user=ADMIN).status_code == 200
+    with get_database(breached).reading() as session:
+        assert (session.get(ExcusedBreach, BREACH).by, session.get(ExcusedBreach, BREACH).reason) == (
+            ADMIN, "Planned maintenance")
+    assert this_week(breached, clock).excused == 1
 
 
 def test_a_vendor_manager_disputes_and_an_approver_approves(breached, clock, fake_slack):  # noqa: F811

@@ -46,15 +46,13 @@ def breach_vendor(breach: Breach) -> tuple[bool, str | None]:
 
 def email_of(user_id: str) -> str | None:
     """The member's email as users.info told it (None until the worker looked them up)."""
-    now = context.now()
-
-    def work(session: Session) -> str | None:
+    with context.database().reading() as session:
         user = slack_store.cached_user(session, user_id)
-        if user is None:
-            slack_store.remember_user(session, user_id, now)  # the worker looks them up
-        return user.email if user is not None else None
-
-    return context.database().write(work)
+        if user is not None:
+            return user.email
+    now = context.now()
+    context.database().write(lambda session: slack_store.remember_user(session, user_id, now))
+    return None  # the worker looks them up
 
 
 def ack_refusal(vendor: str | None, user_id: str) -> str | None:
