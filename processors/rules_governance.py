@@ -118,10 +118,18 @@ def vendor_people(rules: Any, vendor_id: str | None) -> VendorPeople:
     if vendor is None:
         return VendorPeople()
     listed = rules.governance.vendors.get(vendor_id, VendorPeople())
-    staff = [s if _SLACK_USER.match(s) else s.casefold() for s in getattr(vendor, "staff", ()) or ()
-             if isinstance(s, str)]
+    staff = [_as_person(s) for s in getattr(vendor, "staff", None) or ()]
     return VendorPeople(managers=tuple(dict.fromkeys((*vendor.managers, *listed.managers))),
-                        staff=tuple(dict.fromkeys((*listed.staff, *staff))))
+                        staff=tuple(dict.fromkeys((*listed.staff, *(p for p in staff if p)))))
+
+
+def _as_person(entry: Any) -> str | None:
+    """A `vendors.<id>.staff` entry (text, or an object with an `email`) as a member id or a
+    casefolded email; Jira account ids and names match no Slack member and stay out."""
+    text = entry if isinstance(entry, str) else getattr(entry, "email", None)
+    if not isinstance(text, str):
+        return None
+    return text if _SLACK_USER.match(text) else text.casefold() if _EMAIL.match(text) else None
 
 
 def _is(user_id: str | None, email: str | None, people: Iterable[str]) -> bool:

@@ -67,7 +67,7 @@ def test_a_vendors_staff_field_from_the_vendors_section_is_read_when_present():
     """vendors.<id>.staff (another part of the rules) adds to governance's staff if it exists."""
     rules = parse_rules(BASE + GOVERNANCE)
     vendors = tuple(dataclasses.replace(v) for v in rules.vendors)
-    object.__setattr__(vendors[1], "staff", ("Noor@Globex.example",))
+    object.__setattr__(vendors[1], "staff", ("Noor@Globex.example", "5b10ac8d82e05b22cc7d4ef5", "Noor Ali"))
     with_staff = dataclasses.replace(rules, vendors=vendors)
     assert vendor_people(with_staff, "globex").staff == ("ops@globex.example", "noor@globex.example")
     assert seen_vendors(with_staff, "U0NOOR0001", "noor@globex.example") == frozenset({"globex"})
