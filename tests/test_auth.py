@@ -235,6 +235,9 @@ def test_a_spoiled_sign_in_is_refused_and_signs_nobody_in(oidc_app, fake_oidc, s
     fake_oidc.team = "T0OTHER01" if spoil == "team" else fake_oidc.team
     answer = client.get(f"{back.path}?{query}")
     assert answer.status_code in (400, 403) and answer.json["error"] == "sign_in_failed"
+    why = {"state": "State not equal", "nonce": "'nonce'", "issuer": "'iss'", "key": "BadSignature",
+           "team": "workspace", "audience": "'azp'"}[spoil]  # aud not ours: Authlib wants an azp naming us
+    assert why in answer.json["reason"]
     assert client.get("/api/tickets").status_code == 401
 
 
