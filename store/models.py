@@ -358,3 +358,16 @@ class SlackDeferredMessage(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)  # the parsed MessageEvent as JSON
     received_at: Mapped[datetime] = mapped_column(index=True)  # ix_slack_deferred_messages_received_at
+
+
+class JiraWaiting(Base):
+    """A Jira webhook body that names its issue by id only (Data Center `comment_created` without
+    `issue`), for an id no stored ticket has yet: it waits until the issue is known
+    (store/waiting.py), then goes in as if it had just arrived."""
+
+    __tablename__ = "jira_waiting"
+
+    delivery_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    issue_id: Mapped[str] = mapped_column(Text, index=True)  # ix_jira_waiting_issue_id
+    body: Mapped[str] = mapped_column(Text)  # the decoded JSON body, re-encoded
+    received_at: Mapped[datetime]
