@@ -319,16 +319,19 @@ def _parse_at(_ctx, _param, value: str | None) -> datetime:
 @click.option("--rules", "rules_path", required=True, help="the rules file to apply")
 @click.option("--events", "events_path", required=True, help="a JSON-lines file of events")
 @click.option("--at", callback=_parse_at, help="evaluate at this instant (default: now)")
-def replay(rules_path: str, events_path: str, at: datetime) -> None:
-    """Evaluate the tickets of an events file under a rules file, print them as JSON."""
+@click.option("--strict", is_flag=True, help="stop at the first bad line (default: report it and go on)")
+def replay(rules_path: str, events_path: str, at: datetime, strict: bool) -> None:
+    """Evaluate the tickets of an events file under a rules file, print them as JSON. A line that
+    is not a Jira webhook body is reported on stderr as FILE:LINE: reason and skipped (exit 1)."""
     from connectors.replay import ReplayError, replay_file
 
     try:
         loaded = store.rulebook.read_rules(rules_path)
     except RulesError as exc:
         _fail(str(exc))
+    problems: list[str] = []
     try:
-        result = replay_file(loaded, events_path, at)
+        result = replay_file(loaded, events_path, at, strict, problems)
     except ReplayError as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -336,6 +339,11 @@ def replay(rules_path: str, events_path: str, at: datetime) -> None:
     except UnicodeDecodeError:
         _fail(f"{events_path}: not UTF-8 text")
     click.echo(json.dumps(result, indent=2))
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        click.echo(f"{events_path}: {len(problems)} bad line{'s' if len(problems) != 1 else ''} skipped", err=True)
+        sys.exit(1)
 
 
 @cli.group()

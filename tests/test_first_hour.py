@@ -3,12 +3,13 @@ to fix it, exits non-zero, and leaves nothing behind; wrong database URLs, ports
 the migration log stays out of the way; a Jira that does not answer is reported at once."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from importlib.metadata import version
 from pathlib import Path
 
@@ -203,3 +204,46 @@ def test_serve_demo_takes_a_seed(tmp_path):
         seeds = connection.execute(text("SELECT DISTINCT substr(delivery_id, 1, 8) FROM deliveries")).scalars()
         assert sorted(seeds) == ["demo-11-"]
     engine.dispose()
+
+
+# ---------------------------------------------------------------- replay: bad lines, moves, ids
+
+
+def replay_file_with(tmp_path, lines: list[str]) -> Path:
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_replay_reports_every_bad_line_and_goes_on(rules_path, tmp_path):
+    created = json.dumps(jp.load_fixture("issue_created"))
+    comment = json.dumps(jp.load_fixture("comment_created"))
+    path = replay_file_with(tmp_path, [created, '{"webhookEvent": ', comment, '{"issue": {}}', "[1]"])
+    result = run("replay", "--rules", str(rules_path), "--events", str(path), "--at", "2026-01-05T10:00:00Z")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{path}:2: not JSON: Expecting value at column 18",
+        f"{path}:4: not a Jira webhook: no webhookEvent",
+        f"{path}:5: body is not a JSON object",
+        f"{path}: 3 bad lines skipped",
+    ]
+    (ticket,) = json.loads(result.stdout)["tickets"]
+    assert ticket["key"] == "OPS-1" and ticket["clocks"][0]["state"] == "stopped"  # line 3 counted
+    strict = run("replay", "--strict", "--rules", str(rules_path), "--events", str(path))
+    assert strict.exit_code == 1 and strict.stdout == ""
+    assert strict.stderr == f"{path}:2: not JSON: Expecting value at column 18\n"
+
+
+def test_replay_files_a_comment_by_issue_id_and_shows_a_moved_issues_new_key(rules_path, tmp_path):
+    ticket = jp.JiraTicket("OPS-5", datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc), issue_id="10555")
+    created = ticket.created()
+    comment = ticket.commented(datetime(2026, 1, 5, 9, 20, tzinfo=timezone.utc), jp.AGENT)
+    del comment["issue"]  # Data Center: only comment.self names the issue, by id
+    moved = ticket.moved(datetime(2026, 1, 5, 9, 40, tzinfo=timezone.utc), "NET-12")
+    path = replay_file_with(tmp_path, [json.dumps(p) for p in (created, comment, moved)])
+    result = run("replay", "--rules", str(rules_path), "--events", str(path), "--at", "2026-01-05T10:00:00Z")
+    assert result.exit_code == 0, result.stderr
+    (shown,) = json.loads(result.stdout)["tickets"]
+    assert shown["key"] == "NET-12"
+    first = next(c for c in shown["clocks"] if c["metric"] == "first_response")
+    assert first["state"] == "stopped" and first["stopped_at"] == "2026-01-05T09:20:00Z"
