@@ -22,6 +22,7 @@ from cli import cli
 from scheduler import get_ticker
 from store.db import alembic_config
 from tests import jira_payloads as jp
+from tests.conftest import RULES_YAML
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -247,3 +248,34 @@ def test_replay_files_a_comment_by_issue_id_and_shows_a_moved_issues_new_key(rul
     assert shown["key"] == "NET-12"
     first = next(c for c in shown["clocks"] if c["metric"] == "first_response")
     assert first["state"] == "stopped" and first["stopped_at"] == "2026-01-05T09:20:00Z"
+
+
+# ---------------------------------------------------------------- rules check: where and how many
+
+
+def edited(number: int, line: str) -> str:
+    lines = RULES_YAML.splitlines()
+    lines[number - 1] = line
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("number, shift", [(20, 1), (20, -1), (8, 2), (6, 1), (29, 1), (5, -1)])
+def test_an_indentation_error_is_reported_at_the_edited_line(rules_path, number, shift):
+    original = RULES_YAML.splitlines()[number - 1]
+    line = " " * shift + original if shift > 0 else original[-shift:]
+    rules_path.write_text(edited(number, line), encoding="utf-8")
+    result = run("rules", "check", str(rules_path))
+    assert result.exit_code == 1
+    column = len(line) - len(line.lstrip()) + 1
+    assert result.stderr == (f"{rules_path}:{number}:{column}: bad indentation: this line is not "
+                             f"aligned with the lines above it at the same level\n")
+
+
+def test_a_bad_version_does_not_hide_the_other_problems(rules_path):
+    text = RULES_YAML.replace("version: 1", "version: 2").replace("target: 1h,", "target: soon,")
+    rules_path.write_text(text, encoding="utf-8")
+    result = run("rules", "check", str(rules_path))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{rules_path}:1:10: unsupported rules version 2; this Slawatch reads version 1"
+    assert lines[1].startswith(f"{rules_path}:26:32: bad duration 'soon'") and len(lines) == 2

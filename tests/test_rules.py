@@ -279,7 +279,9 @@ MISTAKES = [
                                                       "    name") + STANDARD.removeprefix("policies:\n"),
      ["rules.yaml:14:11: policy name 'standard' is used twice (first on line 10)"]),
     ("wrong-version", HEAD.replace("version: 1", "version: 2") + STANDARD + "whatever: 1\n",
-     ["rules.yaml:1:10: unsupported rules version 2; this Slawatch reads version 1"]),
+     ["rules.yaml:1:10: unsupported rules version 2; this Slawatch reads version 1",  # and the rest too
+      "rules.yaml:13:1: unknown key 'whatever'; expected one of: version, calendars, vendors, policies, "
+      "targets, jira, alerts, reports, slack, surveys"]),
     ("version-not-a-number", HEAD.replace("version: 1", "version: [1]") + STANDARD,
      ["rules.yaml:1:10: version must be 1"]),
     ("value-left-empty", HEAD.replace("timezone: Europe/Berlin", "timezone:") + STANDARD,
