@@ -279,3 +279,26 @@ def test_a_bad_version_does_not_hide_the_other_problems(rules_path):
     lines = result.stderr.splitlines()
     assert lines[0] == f"{rules_path}:1:10: unsupported rules version 2; this Slawatch reads version 1"
     assert lines[1].startswith(f"{rules_path}:26:32: bad duration 'soon'") and len(lines) == 2
+
+
+# ---------------------------------------------------------------- the PostgreSQL test run
+
+
+def pytest_on(url: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLAWATCH_", "JIRA_", "SLACK_"))}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "tests/test_first_hour.py::test_backfill_against_an_unreachable_jira_fails_without_retrying"],
+                          cwd=REPO, env={**env, "SLAWATCH_TEST_DATABASE_URL": url},
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_postgresql_run_says_what_it_needs(dialect, db_url):
+    from tests.conftest import PG_NEEDS
+
+    urls = [f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test"]
+    if dialect == "postgresql":  # a server that answers, a database that is not there
+        urls.append(db_url.rsplit("/", 1)[0] + "/slawatch_no_such_database")
+    for url in urls:
+        finished = pytest_on(url)
+        assert finished.returncode == 3, finished.stdout + finished.stderr
+        assert f"SLAWATCH_TEST_DATABASE_URL={url}: {PG_NEEDS}" in finished.stdout + finished.stderr
