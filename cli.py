@@ -412,8 +412,12 @@ def _render_report(kind: str, built: Any, fmt: str) -> str:
     from processors import report_render as render
 
     if fmt == "html":
-        from processors import charts
-
+        try:
+            from processors import charts
+        except ImportError:  # an install without the `charts` extra: the tables only
+            click.echo("no charts in this report: matplotlib is not installed (pip install 'slawatch[charts]')",
+                       err=True)
+            return getattr(render, f"{kind}_html")(built, None)
         if kind == "weekly":
             return render.weekly_html(built, charts.weekly_chart(built))
         return render.quarterly_html(built, charts.scorecard_charts(built))

@@ -302,3 +302,19 @@ def test_the_postgresql_run_says_what_it_needs(dialect, db_url):
         finished = pytest_on(url)
         assert finished.returncode == 3, finished.stdout + finished.stderr
         assert f"SLAWATCH_TEST_DATABASE_URL={url}: {PG_NEEDS}" in finished.stdout + finished.stderr
+
+
+def test_an_install_without_matplotlib_reports_without_charts(db_url, rules_path):
+    """scripts/run installs no `charts` extra: the HTML report then has its tables only."""
+    blocked = ("import sys; sys.modules['matplotlib'] = None; from cli import main; "
+               "sys.argv = ['slawatch', 'report', 'weekly', '--format', 'html']; main()")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLAWATCH_", "JIRA_", "SLACK_"))}
+    env = {**clean, "SLAWATCH_DATABASE_URL": db_url, "SLAWATCH_RULES": str(rules_path)}
+    without = subprocess.run([sys.executable, "-c", blocked], cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert without.returncode == 0, without.stderr
+    assert "<h1>Weekly SLA summary" in without.stdout and "<img" not in without.stdout
+    assert without.stderr == ("no charts in this report: matplotlib is not installed "
+                              "(pip install 'slawatch[charts]')\n")
+    with_charts = _slawatch("report", "weekly", "--format", "html", env=env)
+    assert with_charts.returncode == 0 and "<img" in with_charts.stdout
