@@ -12,7 +12,7 @@ from sqlalchemy import select
 from store.db import get_database
 from store.models import JiraWaiting
 from tests import jira_payloads as jp
-from tests.conftest import recompute_marked
+from tests.conftest import RULES_YAML, recompute_marked
 from tests.test_webhooks import clock_rows, event_kinds, ticket_row
 
 UTC = timezone.utc
@@ -42,6 +42,20 @@ def test_cloud_issue_assigned_with_an_empty_changelog_teaches_the_assignee(app, 
     assert answer.status_code == 200 and answer.json == {"status": "ok", "events": 1}
     assert event_kinds(app, "OPS-1") == ["created", "assignee_changed"]
     assert ticket_row(app, "OPS-1").assignee == "Chen Wei"
+
+
+def test_the_assignee_of_an_empty_changelog_matches_a_vendor(make_app, db_url, rules_path, clock, post_jira):
+    rules_path.write_text(RULES_YAML.replace("      components: [Network]\n",
+                                             "      assignees: [Chen Wei]\n"), encoding="utf-8")
+    app = make_app(db_url)
+    client = app.test_client()
+    clock.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    issue = jp.load_fixture("issue_created")
+    issue["issue"]["fields"]["components"] = []  # OPS-1 is no ACME ticket by its component
+    assert post_jira(issue, using=client).status_code == 200
+    assert ticket_row(app, "OPS-1").vendor is None
+    assert post_jira(body("cloud_issue_assigned_empty_changelog"), delivery="a2", using=client).status_code == 200
+    assert ticket_row(app, "OPS-1").vendor == "acme"
 
 
 def test_a_comment_by_issue_id_right_after_the_issue_was_created_is_filed(app, client, clock):
