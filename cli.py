@@ -31,9 +31,11 @@ def _fail(lines: str) -> NoReturn:
 
 def _settings() -> dict[str, Any]:
     try:
-        return load_settings()
-    except ConfigError as exc:
+        settings = load_settings()
+        store.readiness.check_folder(settings["SLAWATCH_DATABASE_URL"])
+    except (ConfigError, store.readiness.NotReady) as exc:
         _fail(f"configuration: {exc}")
+    return settings
 
 
 def _read_rules(path: str, setting: str | None = "SLAWATCH_RULES"):

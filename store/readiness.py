@@ -36,13 +36,17 @@ def database_url(url: str) -> str:
     if backend == "postgresql" and driver == "psycopg":
         return url
     if backend == "sqlite":
-        _check_folder(parsed)
         return url
     raise NotReady(f"SLAWATCH_DATABASE_URL: {_shown(parsed)} is a {backend} database; Slawatch runs on "
                    f"PostgreSQL or SQLite only (examples: {EXAMPLES})")
 
 
-def _check_folder(parsed: URL) -> None:
+def check_folder(url: str) -> None:
+    """NotReady when `url` is a SQLite file in a folder that does not exist (for the command line:
+    a web app started anyway answers 503 on /healthz until the folder is there)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return
     path = parsed.database or ""
     if path in ("", ":memory:") or path.startswith("file:"):
         return
