@@ -94,14 +94,18 @@ def test_the_images_install_and_entry_commands_serve_in_a_fresh_venv(tmp_path):
     web_log, worker_log = tmp_path / "web.log", tmp_path / "worker.log"
     with web_log.open("wb") as out:
         web = subprocess.Popen([entry, *command], cwd=app, env=env, stdout=out, stderr=subprocess.STDOUT)
-    with worker_log.open("wb") as out:
-        worker = subprocess.Popen([entry, "slawatch", "worker"], cwd=app, env={**env, "SLAWATCH_MIGRATE": "0"},
-                                  stdout=out, stderr=subprocess.STDOUT)
+    worker = None
     try:
+        wait_for(lambda: "Booting worker" in web_log.read_text(), seconds=90)  # migrated, then gunicorn
+        with worker_log.open("wb") as out:
+            worker = subprocess.Popen([entry, "slawatch", "worker"], cwd=app, env={**env, "SLAWATCH_MIGRATE": "0"},
+                                      stdout=out, stderr=subprocess.STDOUT)
         health = wait_for(lambda: (lambda r: r if r[0] == 200 else None)(http(f"http://127.0.0.1:{port}/healthz")),
                           seconds=90)
     finally:
-        stop(web), stop(worker)
+        stop(web)
+        if worker is not None:
+            stop(worker)
     assert health[1]["status"] == "ok", (web_log.read_text(), worker_log.read_text())
     assert "migrated from empty to" in web_log.read_text()  # the init step ran
     assert "Booting worker" in web_log.read_text()  # gunicorn served it
