@@ -1,6 +1,7 @@
 """Jira webhook bodies that name their issue by id only, for an id no stored ticket has yet: kept
 (answer 202) until the issue is known, then parsed under its key and stored like a new delivery
-(store/waiting.py holds the table)."""
+(store/waiting.py holds the table). `release` runs after every Jira webhook that stored events
+(web/webhooks.py) and after every reconcile (connectors/jira_reconcile.py)."""
 from __future__ import annotations
 
 import json

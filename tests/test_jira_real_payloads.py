@@ -90,3 +90,21 @@ def test_the_fixtures_are_wire_json_with_what_the_case_needs():
     assert assigned["issue_event_type_name"] == "issue_assigned" and assigned["changelog"]["items"] == []
     comment = json.loads(body("server_comment_created_no_issue"))
     assert "issue" not in comment and "/issue/21507/comment/" in comment["comment"]["self"]
+
+
+def test_a_waiting_comment_goes_in_when_reconcile_brings_its_issue(make_app, db_url, rules_path, clock):
+    """The issue's created webhook was lost: the hourly reconcile reads the issue from Jira, and
+    the comment that waited for it goes in."""
+    from scheduler import get_ticker
+    from tests.fake_jira import FakeJira
+
+    clock.now = datetime(2026, 1, 5, 10, 30, tzinfo=UTC)
+    with FakeJira(deployment="Server") as fake:
+        app = make_app(db_url, JIRA_URL=fake.url, JIRA_USER=fake.user, JIRA_API_TOKEN=fake.token)
+        answer = send(app.test_client(), body("server_comment_created_no_issue"), "early")
+        assert answer.status_code == 202 and waiting(app) == ["21507"]
+        fake.feed(jp.load_fixture("issue_created__server"))  # in Jira; its webhook never came
+        clock.now = datetime(2026, 1, 5, 10, 35, tzinfo=UTC)
+        assert get_ticker(app).tick() == []
+    recompute_marked(app)
+    assert waiting(app) == [] and event_kinds(app, "INFRA-7") == ["created", "commented"]
