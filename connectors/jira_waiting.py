@@ -9,6 +9,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from connectors.errors import MalformedPayload
 from connectors.jira import parse_webhook
 from store.db import Database
@@ -26,7 +28,16 @@ def park(database: Database, delivery_id: str, issue_id: str, payload: dict[str,
 
 
 def release(database: Database, now: datetime) -> int:
-    """Store the events of the waiting bodies whose issue is known now; returns how many went in."""
+    """Store the events of the waiting bodies whose issue is known now; returns how many went in.
+    A database error is logged, not raised: the bodies keep waiting for the next chance."""
+    try:
+        return _release(database, now)
+    except SQLAlchemyError as exc:
+        log.warning("waiting Jira deliveries not let in this time: %s", type(exc).__name__)
+        return 0
+
+
+def _release(database: Database, now: datetime) -> int:
     with database.reading() as session:
         ready = known(session)
     for delivery_id, issue_id, key, body in ready:
