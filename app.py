@@ -15,6 +15,7 @@ from flask import Flask
 
 import scheduler
 import store.db
+import store.readiness
 import store.rulebook
 import web
 from connectors.slack import make_sender
@@ -83,6 +84,10 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     _number(settings, "SLAWATCH_RECONCILE_MARGIN_SECONDS", float)
     _number(settings, "SLAWATCH_FIGURES_SECONDS", float)
     _number(settings, "SLAWATCH_SESSION_HOURS", float)
+    try:  # postgres:// and postgresql:// mean postgresql+psycopg://; other databases are refused
+        settings["SLAWATCH_DATABASE_URL"] = store.readiness.database_url(settings["SLAWATCH_DATABASE_URL"])
+    except store.readiness.NotReady as exc:
+        raise ConfigError(str(exc)) from None
     expected = settings["SLAWATCH_SCHEDULER_EXPECTED"]
     if isinstance(expected, str):
         expected = expected.strip().lower() not in ("0", "false", "no", "off", "")
@@ -113,6 +118,8 @@ def configure_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("apscheduler", "alembic.runtime.plugins"):  # a line per tick / per plugin
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    debugging = logging.getLogger().level <= logging.DEBUG  # the migration log only with DEBUG
+    logging.getLogger("alembic").setLevel(logging.DEBUG if debugging else logging.WARNING)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

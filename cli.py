@@ -16,6 +16,7 @@ from sqlalchemy import make_url
 
 import scheduler
 import store.db
+import store.readiness
 import store.rulebook
 from app import DEFAULTS, ConfigError, configure_logging, create_app, load_settings, utc_now
 from processors.events import parse_instant
@@ -30,20 +31,49 @@ def _fail(lines: str) -> NoReturn:
 
 def _settings() -> dict[str, Any]:
     try:
-        return load_settings()
-    except ConfigError as exc:
+        settings = load_settings()
+        store.readiness.check_folder(settings["SLAWATCH_DATABASE_URL"])
+    except (ConfigError, store.readiness.NotReady) as exc:
         _fail(f"configuration: {exc}")
+    return settings
+
+
+def _read_rules(path: str, setting: str | None = "SLAWATCH_RULES"):
+    """The rules at `path`; exit 1 with the problems (and the setting that names a missing file)."""
+    try:
+        return store.rulebook.read_rules(path)
+    except RulesError as exc:
+        hint = f" (set {setting} to your rules file)" if setting and not os.path.exists(path) else ""
+        _fail(f"{exc}{hint}")
+
+
+def _ready(url: str, migrate: bool) -> None:
+    """Exit 1 with one line unless the database answers and is migrated; `migrate`: apply the
+    migrations first (the embedded SQLite file)."""
+    try:
+        if migrate:
+            store.readiness.upgrade(url)
+        store.readiness.check_database(url)
+    except store.readiness.NotReady as exc:
+        _fail(str(exc))
 
 
 def _start(settings: dict[str, Any]) -> Flask:
-    """Migrate an embedded SQLite database, then build the app (exit 1 on invalid rules)."""
+    """Check the rules, migrate an embedded SQLite database, check the database, then build the
+    app. Exits 1 with one line on invalid rules or a database that is not ready."""
     url = settings["SLAWATCH_DATABASE_URL"]
-    if make_url(url).get_backend_name() == "sqlite":
-        store.db.upgrade(url)
+    _read_rules(settings["SLAWATCH_RULES"])
+    _ready(url, migrate=make_url(url).get_backend_name() == "sqlite")
     try:
         return create_app(settings)
     except RulesError as exc:
         _fail(str(exc))
+
+
+def _database(settings: dict[str, Any]) -> store.db.Database:
+    """The database of SLAWATCH_DATABASE_URL, checked (answers, migrated) first."""
+    _ready(settings["SLAWATCH_DATABASE_URL"], migrate=False)
+    return store.db.Database(settings["SLAWATCH_DATABASE_URL"])
 
 
 def _on_signal(signum: int, handler: Callable[[], None]) -> None:
@@ -55,6 +85,7 @@ def _interrupt() -> None:
 
 
 @click.group()
+@click.version_option(package_name="slawatch", prog_name="slawatch")
 @click.option("--log-level", default="INFO", show_default=True, help="DEBUG, INFO, WARNING or ERROR")
 def cli(log_level: str) -> None:
     """Slawatch: SLA clocks for Jira tickets, alerts and reports in Slack."""
@@ -63,16 +94,20 @@ def cli(log_level: str) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="0: any free port")
 @click.option("--demo", is_flag=True, help="fill an empty store with the demo history first (see `slawatch demo`)")
-def serve(host: str, port: int, demo: bool) -> None:
+@click.option("--seed", type=int, help="with --demo: the demo history's seed (default 7)")
+def serve(host: str, port: int, demo: bool, seed: int | None) -> None:
     """Run the web app and the scheduler in one process (the embedded default)."""
     from werkzeug.serving import make_server
 
+    if seed is not None and not demo:
+        raise click.UsageError("--seed needs --demo")
     settings = _settings()
     if demo:
         settings = _demo_settings(settings)
-        _fill_demo(settings)
+        _fill_demo(settings, seed=7 if seed is None else seed)
     app = _start(settings)
     ticker = scheduler.get_ticker(app)
     server = make_server(host, port, app, threaded=True)
@@ -123,11 +158,8 @@ def _fill_demo(settings: dict[str, Any], tickets: int = 1000, seed: int = 7) -> 
     from web.demo import fill, store_is_empty
 
     url = settings["SLAWATCH_DATABASE_URL"]
-    store.db.upgrade(url)
-    try:
-        loaded = store.rulebook.read_rules(settings["SLAWATCH_RULES"])
-    except RulesError as exc:
-        _fail(str(exc))
+    loaded = _read_rules(settings["SLAWATCH_RULES"])
+    _ready(url, migrate=True)
     database = store.db.Database(url)
     try:
         if not store_is_empty(database):
@@ -159,8 +191,15 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply the database migrations (SLAWATCH_DATABASE_URL)."""
     url = _settings()["SLAWATCH_DATABASE_URL"]
-    store.db.upgrade(url)
-    click.echo(f"database {make_url(url).render_as_string(hide_password=True)} is up to date")
+    try:
+        before, after = store.readiness.upgrade(url)
+    except store.readiness.NotReady as exc:
+        _fail(str(exc))
+    shown = make_url(url).render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"database {shown} is up to date (migration {after})")
+    else:
+        click.echo(f"database {shown} migrated from {before or 'empty'} to {after}")
 
 
 @cli.group()
@@ -174,12 +213,9 @@ def rules_check(path: str | None) -> None:
     """Validate a rules file (default SLAWATCH_RULES) and summarise it."""
     from processors.rules import summary
 
+    given = path
     path = path or os.environ.get("SLAWATCH_RULES") or DEFAULTS["SLAWATCH_RULES"]
-    try:
-        loaded = store.rulebook.read_rules(path)
-    except RulesError as exc:
-        _fail(str(exc))
-    click.echo(summary(loaded))
+    click.echo(summary(_read_rules(path, None if given else "SLAWATCH_RULES")))
 
 
 def _created_before(value: str) -> datetime:
@@ -198,13 +234,10 @@ def _created_before(value: str) -> datetime:
 
 def _rules_database(settings: dict[str, Any]) -> store.db.Database:
     """The database of SLAWATCH_DATABASE_URL; an embedded SQLite file is migrated first."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     url = settings["SLAWATCH_DATABASE_URL"]
     try:
-        if make_url(url).get_backend_name() == "sqlite":
-            store.db.upgrade(url)
-    except (SQLAlchemyError, OSError) as exc:
+        _ready(url, migrate=make_url(url).get_backend_name() == "sqlite")
+    except OSError as exc:
         _fail(f"cannot open the database {make_url(url).render_as_string(hide_password=True)}: {exc}")
     return store.db.Database(url)
 
@@ -257,7 +290,7 @@ def rules_pins(rules_path: str | None) -> None:
 
     settings = _settings()
     path = rules_path or settings["SLAWATCH_RULES"]
-    database = store.db.Database(settings["SLAWATCH_DATABASE_URL"])
+    database = _database(settings)
     try:
         with database.reading() as session:
             pins = load_pins(session)
@@ -288,16 +321,19 @@ def _parse_at(_ctx, _param, value: str | None) -> datetime:
 @click.option("--rules", "rules_path", required=True, help="the rules file to apply")
 @click.option("--events", "events_path", required=True, help="a JSON-lines file of events")
 @click.option("--at", callback=_parse_at, help="evaluate at this instant (default: now)")
-def replay(rules_path: str, events_path: str, at: datetime) -> None:
-    """Evaluate the tickets of an events file under a rules file, print them as JSON."""
+@click.option("--strict", is_flag=True, help="stop at the first bad line (default: report it and go on)")
+def replay(rules_path: str, events_path: str, at: datetime, strict: bool) -> None:
+    """Evaluate the tickets of an events file under a rules file, print them as JSON. A line that
+    is not a Jira webhook body is reported on stderr as FILE:LINE: reason and skipped (exit 1)."""
     from connectors.replay import ReplayError, replay_file
 
     try:
         loaded = store.rulebook.read_rules(rules_path)
     except RulesError as exc:
         _fail(str(exc))
+    problems: list[str] = []
     try:
-        result = replay_file(loaded, events_path, at)
+        result = replay_file(loaded, events_path, at, strict, problems)
     except ReplayError as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -305,6 +341,11 @@ def replay(rules_path: str, events_path: str, at: datetime) -> None:
     except UnicodeDecodeError:
         _fail(f"{events_path}: not UTF-8 text")
     click.echo(json.dumps(result, indent=2))
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        click.echo(f"{events_path}: {len(problems)} bad line{'s' if len(problems) != 1 else ''} skipped", err=True)
+        sys.exit(1)
 
 
 @cli.group()
@@ -350,16 +391,13 @@ def _report(kind: str, end: datetime | None, vendor: str | None, fmt: str, out: 
     from store.history import build_report
 
     settings = _settings()
-    try:
-        loaded = store.rulebook.read_rules(settings["SLAWATCH_RULES"])
-    except RulesError as exc:
-        _fail(str(exc))
+    loaded = _read_rules(settings["SLAWATCH_RULES"])
     if vendor is not None and vendor not in {v.id for v in loaded.vendors}:
         known = ", ".join(v.id for v in loaded.vendors) or "none"
         _fail(f"unknown vendor '{vendor}'; the rules have: {known}")
     now = settings["SLAWATCH_CLOCK"]()
     period = report_period(kind, now, loaded.reports.weekly.timezone, end.date() if end else None)
-    database = store.db.Database(settings["SLAWATCH_DATABASE_URL"])
+    database = _database(settings)
     try:
         if post:
             return _post_report(database, loaded, kind, period, now, settings["JIRA_URL"], vendor)
@@ -376,8 +414,12 @@ def _render_report(kind: str, built: Any, fmt: str) -> str:
     from processors import report_render as render
 
     if fmt == "html":
-        from processors import charts
-
+        try:
+            from processors import charts
+        except ImportError:  # an install without the `charts` extra: the tables only
+            click.echo("no charts in this report: matplotlib is not installed (pip install 'slawatch[charts]')",
+                       err=True)
+            return getattr(render, f"{kind}_html")(built, None)
         if kind == "weekly":
             return render.weekly_html(built, charts.weekly_chart(built))
         return render.quarterly_html(built, charts.scorecard_charts(built))
@@ -488,7 +530,7 @@ def backtest(rules_path: str, start: datetime | None, end: datetime | None, vend
         _fail("backtest: --from must be before --to")
     if vendor is not None and vendor not in vendor_names(current) | vendor_names(proposed):
         _fail(f"backtest: no vendor {vendor!r} in either rules file")
-    database = store.db.Database(settings["SLAWATCH_DATABASE_URL"])
+    database = _database(settings)
     try:
         window = Period("month", f"{start:%Y-%m-%d}..{end:%Y-%m-%d}", start, end, "UTC")
         with database.reading() as session:  # tickets pinned by `rules apply` stay pinned on both sides

@@ -256,7 +256,27 @@ def parse_issue_updated(payload: Mapping[str, Any]) -> list[TicketEvent]:
                 "toString": _text(transition, "to_status", "transition")}
         if item["toString"]:
             events.append(_item_event(issue, item, None, at, actor))
+    if not events and comment is None and _no_items(payload):  # a comment edit is no update
+        events = _fields_events(issue, type_name, at, actor)
     return events
+
+
+def _no_items(payload: Mapping[str, Any]) -> bool:
+    changelog = _obj(payload, "changelog", "")
+    return not (changelog or {}).get("items")
+
+
+def _fields_events(issue: Issue, type_name: str | None, at: datetime, actor: Person | None) -> list[TicketEvent]:
+    """An update whose changelog has no items (Jira Cloud's `issue_assigned` sends such) still
+    shows the issue's fields: an assignment from `fields.assignee`, else the facts as they are."""
+    if type_name == "issue_assigned" and "assignee" in issue.facts:
+        assignee = issue.facts["assignee"]
+        raw = None if assignee is None else (assignee.account_id or assignee.name)
+        item = {"field": "assignee", "to": raw, "toString": None if assignee is None else assignee.display_name}
+        return [_item_event(issue, item, None, at, actor)]
+    if set(issue.facts) - {"issue_id"}:
+        return [_event(issue, EventKind.FIELDS_CHANGED, at, f"jira:{issue.id}:fields:{_epoch_ms(at)}", actor)]
+    return []
 
 
 def parse_comment_created(payload: Mapping[str, Any]) -> list[TicketEvent]:

@@ -55,6 +55,9 @@ class BackfillResult:
     resumed_at: int  # the startAt the run began at (0 unless resumed)
 
 
+CONNECT_TIMEOUT = 5  # seconds to open a connection to Jira
+
+
 def connect(url: str | None, user: str | None, token: str | None, *, max_retries: int = 3,
             timeout: float = 30, check: bool = True) -> JIRA:
     """A `jira.JIRA` client: basic auth (Cloud: e-mail + API token) when a user is given, else
@@ -64,11 +67,19 @@ def connect(url: str | None, user: str | None, token: str | None, *, max_retries
     if not token:
         raise BackfillError("JIRA_API_TOKEN is not set")
     auth: dict[str, Any] = {"basic_auth": (user, token)} if user else {"token_auth": token}
+    timeouts = (CONNECT_TIMEOUT, timeout)  # connect, read (seconds)
     try:
-        return JIRA(server=url, max_retries=max_retries, timeout=timeout, get_server_info=check,
-                    **auth)
-    except (JIRAError, requests.RequestException) as exc:
+        # serverInfo in one attempt, without the retries: an unreachable Jira is reported within
+        # seconds; later requests retry rate limits (429) `max_retries` times
+        client = JIRA(server=url, max_retries=0, timeout=timeouts, get_server_info=check, **auth)
+    except requests.HTTPError as exc:
         raise BackfillError(describe(exc)) from None
+    except requests.RequestException as exc:
+        raise BackfillError(f"cannot reach Jira at {url} ({type(exc).__name__}): check JIRA_URL") from None
+    except JIRAError as exc:
+        raise BackfillError(describe(exc)) from None
+    client._session.max_retries = max_retries  # the jira library has no public setter for it
+    return client
 
 
 def describe(exc: Exception) -> str:

@@ -22,6 +22,7 @@ from jira import JIRA
 from sqlalchemy.orm import Session
 
 from connectors.jira_backfill import BackfillError, backfill
+from connectors.jira_waiting import release
 from processors.events import format_instant, parse_instant
 from processors.rule_schedule import RuleSchedule
 from processors.rules import Rules
@@ -78,6 +79,8 @@ class Reconciler:
             result = backfill(self.db, self.connect(), updated_since_jql(since, self.scope), rules,
                               lambda: now, remember=False)
             record.update(issues=result.issues, new_events=result.new_events)
+            if release(self.db, now):  # comments that waited for an issue this run brought in
+                log.info("reconcile let in Jira comments that waited for their issue")
         except BackfillError as exc:
             record["error"] = str(exc)
             log.warning("reconcile failed: %s", exc)

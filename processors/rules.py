@@ -327,8 +327,7 @@ def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
         if raw != str(RULES_VERSION):
             message = (f"unsupported rules version {raw}; this Slawatch reads version {RULES_VERSION}"
                        if raw else f"version must be {RULES_VERSION}")
-            ck.report(("version",), message)
-            return None
+            ck.report(("version",), message)  # and go on: every other problem is reported too
     sections = {k: v for k, v in top.items() if not k.startswith("x-")}  # x-…: anchors, ignored
     ck.fields((), sections, TOP_KEYS, ("version", "calendars", "policies"))
     names, specs = rules_calendars.calendars(ck, top["calendars"]) if "calendars" in top else ([], {})

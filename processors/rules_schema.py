@@ -85,7 +85,7 @@ def read_yaml(text: str) -> YamlDoc:
         if root is not None:
             doc.value = _Converter(doc, loader).convert(root, ())
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
+        mark = _misaligned(text, err) or err.problem_mark or err.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise YamlSyntaxError(line, col, _syntax_message(err)) from None
     except RecursionError:  # thousands of nested [ or {: no rules file looks like that
@@ -93,6 +93,46 @@ def read_yaml(text: str) -> YamlDoc:
     finally:
         loader.dispose()
     return doc
+
+
+def _misaligned(text: str, err: yaml.MarkedYAMLError) -> yaml.Mark | None:
+    """For a bad indentation, the start of the block indented off the file's usual step (the
+    edited line), when the line PyYAML stopped at (below it) is indented by that step."""
+    found, block = err.problem_mark, err.context_mark
+    if found is None or block is None or "expected <block end>" not in (err.problem or ""):
+        return None
+    lines = text.splitlines()
+    step = _usual_step(lines)
+    parent = next((_indent(line) for line in reversed(lines[:block.line])
+                   if _content(line) and _indent(line) < block.column), None)
+    if step is None:
+        return None
+    if parent is not None and block.column - parent != step and found.column - parent == step:
+        return block  # the block the parser was in starts off the step
+    if found.column > block.column:  # a deeper block ended at another column: it starts below its key
+        owner = next((n for n in range(found.line - 1, block.line - 1, -1)
+                      if _content(lines[n]) and _indent(lines[n]) <= block.column), None)
+        child = next((n for n in range(owner + 1, found.line) if _content(lines[n])), None) \
+            if owner is not None else None
+        if child is not None and _indent(lines[child]) - _indent(lines[owner]) != step \
+                and found.column - _indent(lines[owner]) == step:
+            return yaml.Mark("", 0, child, _indent(lines[child]), None, None)
+    return None
+
+
+def _content(line: str) -> bool:
+    return bool(line.strip()) and not line.lstrip().startswith("#")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _usual_step(lines: list[str]) -> int | None:
+    """The indentation step the file uses most (2 in the example rules)."""
+    levels = [_indent(line) for line in lines if _content(line)]
+    steps = [b - a for a, b in zip(levels, levels[1:]) if b > a]
+    return max(set(steps), key=steps.count) if steps else None
 
 
 class _Converter:

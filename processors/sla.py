@@ -4,7 +4,7 @@
                                            #    event at or before `now` (nothing to judge yet)
     ticket_json(state) -> dict             # the `slawatch replay` / `GET /api/tickets/KEY` shape
 
-How a ticket is judged (DESIGN.md, "SLA semantics"):
+How a ticket is judged (docs/rules.md describes it for admins):
 - The events are deduplicated by `dedup_key`, those after `now` dropped, and folded in time order;
   all events of one instant are applied together. After each instant the ticket has a state:
   its facts, the policy that matches them (re-selected every time), whether its status is one of

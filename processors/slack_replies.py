@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Container, Iterable, Mapping, Sequence
 
 from processors.events import format_instant
 from processors.sla import Clock, TicketState
@@ -120,15 +120,18 @@ def audit_line(entry: ExcuseEntry) -> str:
 
 
 def breaches_reply(tickets: Sequence[Mapping[str, Any]], now: datetime, vendor: str | None = None,
-                   shown: int = 20) -> str:
-    """`tickets` as store.queries.list_tickets(state="breached") gives them."""
+                   shown: int = 20, excused: Container[tuple[str, int, int]] = ()) -> str:
+    """`tickets` as store.queries.list_tickets(state="breached") gives them; `excused`: the
+    (ticket, metric, cycle) of the breaches excused now, marked as such."""
     whose = f" for {vendor}" if vendor else ""
     if not tickets:
         return f"No open breaches{whose}. :tada:"
     lines = [f"*{len(tickets)} ticket{'s' if len(tickets) != 1 else ''} with open breaches{whose}*"]
     for ticket in tickets[:shown]:
         breached = [c for c in ticket["clocks"] if c["breached"] and c["state"] != "stopped"]
-        parts = [f"{metric_words(c['metric'])} {_since(c, now)}" for c in breached]
+        parts = [f"{metric_words(c['metric'])} {_since(c, now)}"
+                 + (" (excused)" if (ticket["key"], c["metric"], c["cycle"]) in excused else "")
+                 for c in breached]
         summary = f" {escape(ticket['summary'])}" if ticket.get("summary") else ""
         lines.append(f"• *{ticket['key']}*{summary} — {', '.join(parts)}")
     if len(tickets) > shown:

@@ -97,6 +97,21 @@ def planning_since(session: Session, now: datetime) -> datetime:
     return min(last, now) - OVERLAP
 
 
+_UNROUTABLE_TOLD: set[str] = set()  # alert keys already logged as having no channel (per process)
+
+
+def _warn_unroutable(keys: tuple[str, ...]) -> None:
+    """Log the alerts without a channel once each, not again on every tick."""
+    new = [key for key in keys if key not in _UNROUTABLE_TOLD]
+    if not new:
+        return
+    if len(_UNROUTABLE_TOLD) > 100_000:
+        _UNROUTABLE_TOLD.clear()
+    _UNROUTABLE_TOLD.update(new)
+    log.warning("%d alerts have no channel (no vendor channel, no alerts.channel): %s; "
+                "not repeated on later ticks", len(new), ", ".join(new[:5]))
+
+
 def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | None = None) -> PlanResult:
     """Plan and enqueue the alerts due at `now` (see the module docstring)."""
     views = due_clock_views(session, now, planning_since(session, now), rules.alerts.escalate_after)
@@ -121,9 +136,7 @@ def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | Non
             digested += len(members)
     jira_new, jira_expired = _enqueue_jira(session, planned.jira, now)
     set_service_state(session, LAST_PLANNED_KEY, format_instant(now), now)
-    if planned.unroutable:
-        log.warning("%d alerts have no channel (no vendor channel, no alerts.channel): %s",
-                    len(planned.unroutable), ", ".join(planned.unroutable[:5]))
+    _warn_unroutable(planned.unroutable)
     if enqueued or old:
         log.info("planned %d messages (%d alerts in digests, %d expired) from %d clocks",
                  enqueued, digested, len(old), len(views))

@@ -52,6 +52,17 @@ def destinations(rules: Rules, kind: str, vendor: str | None = None) -> list[tup
     return [(None, channel)] * bool(channel) + [(v.id, v.channel) for v in rules.vendors if v.channel]
 
 
+def _weekly_chart(report: Any) -> bytes | None:
+    """The weekly chart; None without matplotlib (an install without the `charts` extra)."""
+    try:
+        from processors import charts  # matplotlib: loaded only when a chart is drawn
+    except ImportError:
+        log.info("the weekly report goes without its chart: matplotlib is not installed "
+                 "(pip install 'slawatch[charts]')")
+        return None
+    return charts.weekly_chart(report)
+
+
 def post_report(db: Database, rules: Rules, kind: str, period: Period, now: datetime,
                 jira_url: str | None = None, vendor: str | None = None,
                 enqueue: Callable[..., Any] | None = None) -> list[tuple[str, bool]]:
@@ -63,9 +74,7 @@ def post_report(db: Database, rules: Rules, kind: str, period: Period, now: date
         with db.reading() as session:
             report = history.build_report(session, rules, kind, period, now, jira_url, who)
         if kind == "weekly":
-            from processors import charts  # matplotlib: loaded only when a chart is drawn
-
-            (text, blocks), chart = weekly_message(report), charts.weekly_chart(report)
+            (text, blocks), chart = weekly_message(report), _weekly_chart(report)
         else:
             (text, blocks), chart = scorecard_message(report), None
         new = db.write(lambda session: history.enqueue_report(

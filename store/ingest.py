@@ -22,6 +22,7 @@ from store.db import Database
 from store.pending import mark_pending
 from store.recompute import recompute_ticket
 from store.repo import ensure_tickets, lock_ticket, record_delivery, record_events
+from store.waiting import learn_issue_ids
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ def store_delivery(db: Database, source: str, delivery_id: str, events: Sequence
             return Ingested(duplicate=True, new_events=0)
         keys = {event.ticket for event in events}
         ensure_tickets(session, keys)
+        learn_issue_ids(session, events)  # a comment naming its issue by id only finds it at once
         stored = record_events(session, events, now)
         if stored:
             mark_pending(session, keys, now)

@@ -394,3 +394,14 @@ class Dispute(Base):
     state: Mapped[str] = mapped_column(String(16))  # open | approved | rejected
     decided_by: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
+class JiraWaiting(Base):
+    """A Jira webhook body that names its issue by id only (Data Center `comment_created` without
+    `issue`), for an id no stored ticket has yet: it waits until the issue is known
+    (store/waiting.py), then goes in as if it had just arrived."""
+
+    __tablename__ = "jira_waiting"
+
+    delivery_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    issue_id: Mapped[str] = mapped_column(Text, index=True)  # ix_jira_waiting_issue_id
+    body: Mapped[str] = mapped_column(Text)  # the decoded JSON body, re-encoded
+    received_at: Mapped[datetime]

@@ -20,10 +20,14 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from store.db import upgrade
+from store.readiness import reason
 
 PG_ENV = "SLAWATCH_TEST_DATABASE_URL"
+PG_NEEDS = ("the PostgreSQL test run needs the database named in the URL to exist and its user to "
+            "have the CREATEDB right (each test gets its own database)")
 TABLES = ("tickets", "events", "deliveries", "clocks", "rule_versions", "service_state")
 WEBHOOK_SECRET = "test-webhook-secret"
 
@@ -82,7 +86,12 @@ class PostgresDatabases:
         self.base_url = base_url
         self.admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
         self.template = f"slawatch_tmpl_{uuid.uuid4().hex[:10]}"
-        self._run(f'CREATE DATABASE "{self.template}"')
+        try:
+            self._run(f'CREATE DATABASE "{self.template}"')
+        except SQLAlchemyError as exc:
+            self.admin.dispose()
+            pytest.exit(f"{PG_ENV}={make_url(base_url).render_as_string(hide_password=True)}: {PG_NEEDS} "
+                        f"({reason(exc)})", returncode=3)
         upgrade(_pg_url(base_url, self.template))
 
     def _run(self, sql: str) -> None:

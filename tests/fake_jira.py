@@ -1,5 +1,6 @@
 """A fake Jira REST API: a real HTTP server on 127.0.0.1, port 0, for the real `jira.JIRA` client
-(wire shapes: /work/shared/reference/wire-formats.md §5).
+(wire shapes: Jira's REST API v2/v3 reference, developer.atlassian.com, `search`, `search/jql`
+and `serverInfo`).
 
 It is fed the same webhook payloads tests post (tests/jira_payloads.py), so one story gives both
 histories: `fake.feed(payload)` keeps the issue's latest fields, turns each changelog into a

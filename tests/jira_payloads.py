@@ -1,5 +1,6 @@
 """Realistic Jira webhook payloads for any ticket, in the exact wire shapes of
-tests/fixtures/jira/*.json (docs: /work/shared/reference/wire-formats.md §1-2). test_jira_parser
+tests/fixtures/jira/*.json (Jira's webhook documentation on developer.atlassian.com, and the public
+fixtures of open-source Jira integrations such as zulip's). test_jira_parser
 checks that `story()` reproduces every fixture file byte for byte, so the builder cannot drift
 from the recorded shapes; `python -m tests.jira_payloads` rewrites the files after a deliberate
 change.

@@ -174,9 +174,11 @@ def test_unknown_vendor_and_bad_date(env):
 
 
 def test_a_database_without_tables(tmp_path, env):
+    (tmp_path / "empty.db").touch()
     result = run({**env, "SLAWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}, "weekly")
-    assert result.exit_code == 1 and result.stderr.startswith("cannot read the history from sqlite:///")
-    assert "no such table" in result.stderr
+    assert result.exit_code == 1
+    assert result.stderr == (f"the database sqlite:///{tmp_path / 'empty.db'} has no Slawatch tables yet: "
+                             f"run `slawatch db upgrade`\n")
 
 
 def test_report_in_a_real_process(env):

@@ -278,8 +278,9 @@ MISTAKES = [
     ("duplicate-policy-name", HEAD + STANDARD.replace("  - name", "  - match: {labels: [x]}\n"
                                                       "    name") + STANDARD.removeprefix("policies:\n"),
      ["rules.yaml:14:11: policy name 'standard' is used twice (first on line 10)"]),
-    ("wrong-version", HEAD.replace("version: 1", "version: 2") + STANDARD + "whatever: 1\n",
-     ["rules.yaml:1:10: unsupported rules version 2; this Slawatch reads version 1"]),
+    ("wrong-version", HEAD.replace("version: 1", "version: 2") + STANDARD + "targets: {resolution: high}\n",
+     ["rules.yaml:1:10: unsupported rules version 2; this Slawatch reads version 1",  # and the rest too
+      "rules.yaml:13:23: bad target 'high' for resolution: write a percentage from 0% to 100%, like 85%"]),
     ("version-not-a-number", HEAD.replace("version: 1", "version: [1]") + STANDARD,
      ["rules.yaml:1:10: version must be 1"]),
     ("value-left-empty", HEAD.replace("timezone: Europe/Berlin", "timezone:") + STANDARD,

@@ -224,6 +224,6 @@ def test_a_comment_naming_its_issue_by_id_only_is_filed_under_the_stored_key(app
     stranger = JiraTicket("OPS-7", at(9)).commented(at(9, 30), AGENT)
     del stranger["issue"]
     before = row_counts(app)
-    answer = post_jira(stranger, delivery="k3")
-    assert answer.status_code == 400 and "no stored ticket has that id" in answer.json["reason"]
+    answer = post_jira(stranger, delivery="k3")  # kept until OPS-7 is known: tests/test_jira_real_payloads.py
+    assert answer.status_code == 202 and "no stored ticket has the issue id" in answer.json["reason"]
     assert row_counts(app) == before

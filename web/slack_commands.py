@@ -21,7 +21,7 @@ from processors.periods import local_day, week_of
 from processors.rule_schedule import judge
 from store import slack as slack_store
 from store.history import weekly_summary
-from store.models import Survey
+from store.models import ExcusedBreach, Survey
 from store.queries import list_tickets
 from store.repo import load_events
 from web import context
@@ -79,7 +79,10 @@ def breaches(args: list[str]) -> str:
     now = context.now()
     with context.database().reading() as session:
         tickets = list_tickets(session, now, state="breached", vendor=vendor, limit=100)
-    return slack_replies.breaches_reply(tickets, now, vendor)
+        keys = [t["key"] for t in tickets]
+        excused = set(session.execute(select(ExcusedBreach.ticket, ExcusedBreach.metric, ExcusedBreach.cycle)
+                                      .where(ExcusedBreach.ticket.in_(keys)))) if keys else set()
+    return slack_replies.breaches_reply(tickets, now, vendor, excused=excused)
 
 
 def report(args: list[str]) -> str:

@@ -91,10 +91,12 @@ def acknowledge(action: BlockAction, breach: Breach):
     if refusal is not None:
         return ephemeral(refusal)
 
-    def work(session: Session) -> None:
-        if not slack_store.acknowledge(session, breach, action.user_id, now):
-            return  # acknowledged before: that one stands
+    def work(session: Session) -> bool:
         found = slack_store.breach_clock(session, breach)
+        if found is None:
+            return False  # no such clock: nothing to acknowledge, nothing stored
+        if not slack_store.acknowledge(session, breach, action.user_id, now):
+            return True  # acknowledged before: that one stands
         if found is not None:
             alert = acknowledged_alert(clock_view(*found), rules, action.user_id, now, jira_url)
             if alert is not None:
@@ -104,8 +106,11 @@ def acknowledge(action: BlockAction, breach: Breach):
                     blocks=blocks, thread_key=alert.thread_key, ticket=alert.ticket,
                     metric=alert.metric, cycle=alert.cycle, level=alert.level), now)
         enqueue_update(session, breach, "ack", now)
+        return True
 
-    context.database().write(work)
+    if not context.database().write(work):
+        return ephemeral("Slawatch no longer has this SLA clock (the ticket changed or was deleted); "
+                         "nothing was acknowledged.")
     return done()
 
 

@@ -6,6 +6,8 @@ The request stores the events and answers; the worker recomputes the ticket's cl
 Every rejection happens before anything is written, and answers a JSON body
 `{"error": ..., "reason": ...}`: 413 too large, 401 bad or missing signature, 400 not a Jira
 webhook. An event type Slawatch does not use is acknowledged and ignored. Bodies are never logged.
+A comment that names its issue by an id no stored ticket has yet is kept and answered 202; it goes
+in once the issue is known (connectors/jira_waiting.py).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from connectors.errors import InvalidSignature, IssueKeyMissing, MalformedPayload
 from connectors.jira import parse_webhook, verify_signature
+from connectors.jira_waiting import park, release
 from processors.events import TicketEvent
 from store.ingest import store_delivery
 from store.queries import key_of_issue
@@ -29,6 +32,14 @@ bp = Blueprint("webhooks", __name__)
 SOURCE = "jira"
 DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
 SIGNATURE_HEADER = "X-Hub-Signature"
+
+
+class Waiting(Exception):
+    """The payload names its issue by an id no stored ticket has yet."""
+
+    def __init__(self, issue_id: str, payload: dict[str, Any]):
+        super().__init__(issue_id)
+        self.issue_id, self.payload = issue_id, payload
 
 
 class Rejected(Exception):
@@ -90,8 +101,7 @@ def parse(payload: dict[str, Any]) -> list[TicketEvent]:
         with context.database().reading() as session:
             key = key_of_issue(session, exc.issue_id)
         if key is None:
-            raise Rejected(400, "malformed_payload", f"{exc.reason}; no stored ticket has that id",
-                           "malformed")
+            raise Waiting(exc.issue_id, payload)
         return parse({**payload, "issue": {"id": exc.issue_id, "key": key, "fields": {}}})
     except MalformedPayload as exc:
         raise Rejected(400, "malformed_payload", exc.reason, "malformed")
@@ -117,6 +127,10 @@ def jira_webhook():
         metrics.webhooks_rejected.labels(SOURCE, rejected.label).inc()
         log.info("jira webhook rejected: %s (%s)", rejected.label, rejected.reason)
         return jsonify(error=rejected.error, reason=rejected.reason), rejected.status
+    except Waiting as waiting:
+        park(context.database(), delivery_id(body), waiting.issue_id, waiting.payload, context.now())
+        return jsonify(status="waiting", reason=f"no stored ticket has the issue id {waiting.issue_id} "
+                                                f"yet; kept until its issue is known"), 202
     if not events:
         return jsonify(status="ignored")
     result = store_delivery(context.database(), SOURCE, delivery_id(body), events, context.now())
@@ -124,5 +138,6 @@ def jira_webhook():
         return jsonify(status="duplicate")
     metrics.events_stored.inc(result.new_events)
     if result.new_events:
+        release(context.database(), context.now())  # comments that waited for this issue's id
         context.wake_recompute()
     return jsonify(status="ok", events=result.new_events)
