@@ -500,6 +500,67 @@ def backtest(rules_path: str, start: datetime | None, end: datetime | None, vend
     click.echo(render(comparison, vendor_names(current) | vendor_names(proposed), settings["JIRA_URL"]))
 
 
+# ---------------------------------------------------------------- evidence: export
+
+
+@cli.command()
+@click.option("--period", "label", required=True, help="2026-Q3, 2026-W47 or 2026-11 (reports.weekly.timezone)")
+@click.option("--vendor", help="only this vendor id")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="write to this file (xlsx: required)")
+def export(label: str, vendor: str | None, fmt: str, out: str | None) -> None:
+    """The clocks behind a period's figures (those the reports count in it), one row each:
+    CSV (UTF-8 with BOM), XLSX or JSON. Streamed: memory stays flat however many there are."""
+    from processors.evidence import parse_period
+    from web.exports import candidates, counted_clocks, period_filter, rows_of
+
+    settings = _settings()
+    try:
+        loaded = store.rulebook.read_rules(settings["SLAWATCH_RULES"])
+        period = parse_period(label, loaded.reports.weekly.timezone)
+    except (RulesError, ValueError) as exc:
+        _fail(str(exc))
+    if vendor is not None and vendor not in {v.id for v in loaded.vendors}:
+        _fail(f"unknown vendor '{vendor}'; the rules have: {', '.join(v.id for v in loaded.vendors) or 'none'}")
+    if fmt == "xlsx" and out is None:
+        _fail("--format xlsx needs --out FILE")
+    now, database = settings["SLAWATCH_CLOCK"](), store.db.Database(settings["SLAWATCH_DATABASE_URL"])
+    where, seen = period_filter(period, vendor, None), [0]
+    try:
+        total = candidates(database, where, now) if sys.stderr.isatty() else None
+        rows = rows_of(counted_clocks(database, where, period, now, seen), now,
+                       {v.id: v.name for v in loaded.vendors})
+        _export_rows(rows, fmt, out, total, seen)
+    finally:
+        database.dispose()
+
+
+def _export_rows(rows: Any, fmt: str, out: str | None, total: int | None, seen: list[int]) -> None:
+    from web.exports import csv_chunks, json_chunks, write_xlsx
+
+    if total is not None:  # a progress bar, only on a terminal
+        rows = _with_progress(rows, total, seen)
+    if fmt == "xlsx":
+        return write_xlsx(rows, out)
+    chunks = csv_chunks(rows) if fmt == "csv" else json_chunks(rows)
+    if out is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    with open(out, "w", encoding="utf-8", newline="") as file:
+        file.writelines(chunks)
+
+
+def _with_progress(rows: Any, total: int, seen: list[int]) -> Any:
+    with click.progressbar(length=total, label="clocks", file=sys.stderr) as bar:
+        done = 0
+        for row in rows:
+            bar.update(seen[0] - done)
+            done = seen[0]
+            yield row
+        bar.update(seen[0] - done)
+
+
 def main() -> None:
     cli(prog_name="slawatch")
 

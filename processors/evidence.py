@@ -2,7 +2,10 @@
 
     periods = periods_between("week", date(2026, 11, 2), date(2026, 11, 29), "Asia/Shanghai")
     table = attainment_table(clock_records, periods, targets, vendors=None, metrics=METRICS)
-    row = clock_item(ClockFacts(...), now)                # one clock as /api/clocks and exports show it
+    row = clock_item(ClockFacts(...), now)                # one clock as /api/clocks shows it
+    period = parse_period("2026-Q3", zone)                # 2026-W47, 2026-11 too
+    counted(clock, period, now)                           # is it one of the clocks behind period's figure?
+    EXPORT_COLUMNS, export_row(clock, now, names)         # the columns of the CSV/XLSX/JSON exports
 
 `attainment_table` counts with processors.reports.metric_stats, the function the weekly summary
 and the quarterly scorecards count with, so `GET /api/attainment` gives exactly their figures.
@@ -10,6 +13,7 @@ and the quarterly scorecards count with, so `GET /api/attainment` gives exactly 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from datetime import date, datetime, timedelta
 from typing import Any, Collection, Mapping, Sequence
 
@@ -113,3 +117,54 @@ def clock_item(clock: ClockFacts, now: datetime) -> dict[str, Any]:
         "excused": excuse is not None, "excuse": excuse, "rules_version": clock.rules_version,
         "computed_at": format_instant(clock.computed_at),
     }
+
+
+_LABEL = re.compile(r"^(\d{4})-(?:W(\d{2})|Q([1-4])|(\d{2}))$")
+
+
+def parse_period(label: str, zone: str) -> Period:
+    """A period label, 2026-W47 (ISO week), 2026-11 (month) or 2026-Q3 (quarter), as the period in
+    `zone`; ValueError with what is wrong."""
+    match = _LABEL.match(label.strip())
+    problem = f"period {label!r}: write it like 2026-W47, 2026-11 or 2026-Q3"
+    if match is None:
+        raise ValueError(problem)
+    year, week, quarter, month = match.groups()
+    try:
+        if week is not None:
+            return week_of(date.fromisocalendar(int(year), int(week), 1), zone)
+        if quarter is not None:
+            return quarter_of(date(int(year), 3 * int(quarter) - 2, 1), zone)
+        return month_of(date(int(year), int(month), 1), zone)
+    except ValueError:
+        raise ValueError(problem) from None
+
+
+def ended_at(clock: ClockFacts, now: datetime) -> datetime | None:
+    """When the clock counts in the reports: the earlier of its stop and its breach."""
+    return min((t for t in (clock.stopped_at, breach_instant(clock, now)) if t is not None), default=None)
+
+
+def counted(clock: ClockFacts, period: Period, now: datetime) -> bool:
+    """One of the clocks the period's figures count (processors.reports.counted_in), excused ones too."""
+    return period.contains(ended_at(clock, now))
+
+
+EXPORT_COLUMNS = (
+    "ticket", "summary", "priority", "status", "vendor", "vendor_name", "metric", "cycle", "state", "policy",
+    "calendar", "target_seconds", "elapsed_seconds", "paused_seconds", "started_at", "stopped_at", "due_at",
+    "breached_at", "ended_at", "met", "excused", "excused_by", "excused_at", "excuse_reason", "rules_version",
+)
+
+
+def export_row(clock: ClockFacts, now: datetime, names: Mapping[str, str]) -> list[Any]:
+    """The clock's values in EXPORT_COLUMNS order (instants as UTC ISO text, None left empty)."""
+    breached_at = breach_instant(clock, now)
+    excused = clock.excused_at is not None and breached_at is not None
+    return [clock.ticket, clock.summary, clock.priority, clock.status, clock.vendor,
+            names.get(clock.vendor) if clock.vendor else None, clock.metric, clock.cycle, clock.state,
+            clock.policy, clock.calendar, clock.target_seconds, clock.elapsed_seconds, clock.paused_seconds,
+            format_instant(clock.started_at), format_instant(clock.stopped_at), format_instant(clock.due_at),
+            format_instant(breached_at), format_instant(ended_at(clock, now)), breached_at is None, excused,
+            clock.excused_by if excused else None, format_instant(clock.excused_at) if excused else None,
+            clock.excuse_reason if excused else None, clock.rules_version]

@@ -1,7 +1,8 @@
 """Every stored clock, filtered and paged by keyset (for /api/clocks and the exports).
 
     page = list_clocks(session, ClockFilter(vendor="acme", state="stopped"), now, after=None, limit=100)
-    for batch in iter_clocks(session, ClockFilter(...), now, batch=2000): ...   # constant memory
+    for clock in iter_clocks(session, ClockFilter(...), now, batch=2000): ...   # constant memory
+    count_clocks(session, ClockFilter(...), now)
 
 Clocks are ordered by (ticket, metric, cycle): the identity of a clock, which never changes (a
 recompute replaces a clock's row, so its surrogate id does change). A page continues strictly
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Collection, Iterator
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from processors.evidence import ClockFacts
@@ -33,6 +34,7 @@ class ClockFilter:
     start: datetime | None = None  # started or stopped at or after
     end: datetime | None = None  # ... and before
     vendors: Collection[str] | None = None  # the caller's scope (None: every vendor)
+    may_end_in: tuple[datetime, datetime] | None = None  # started before its end, not stopped before its start
 
 
 def _breached(now: datetime):
@@ -64,6 +66,9 @@ def _conditions(f: ClockFilter, now: datetime) -> list:
         out.append(excused if f.excused else ~excused)
     if f.start is not None or f.end is not None:
         out.append(or_(_within(c.started_at, f), _within(c.stopped_at, f)))
+    if f.may_end_in is not None:
+        start, end = f.may_end_in
+        out += [c.started_at < end, or_(c.stopped_at.is_(None), c.stopped_at >= start)]
     return out
 
 
@@ -89,6 +94,15 @@ def list_clocks(session: Session, f: ClockFilter, now: datetime, after: ClockKey
     if after is not None:
         query = query.where(_after(after))
     return [ClockFacts(*row) for row in session.execute(query)]
+
+
+def count_clocks(session: Session, f: ClockFilter, now: datetime) -> int:
+    query = (select(func.count()).select_from(ClockRow).join(Ticket, Ticket.key == ClockRow.ticket)
+             .outerjoin(ExcusedBreach, and_(ExcusedBreach.ticket == ClockRow.ticket,
+                                            ExcusedBreach.metric == ClockRow.metric,
+                                            ExcusedBreach.cycle == ClockRow.cycle))
+             .where(*_conditions(f, now)))
+    return session.scalar(query) or 0
 
 
 def iter_clocks(session: Session, f: ClockFilter, now: datetime, batch: int = 2000) -> Iterator[ClockFacts]:

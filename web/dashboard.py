@@ -165,7 +165,8 @@ def vendor(vendor_id: str):
     chart = attainment_chart(f"{found.name}: attainment per week, {labels[0]} to {labels[-1]}",
                              labels, series, rules.targets)
     return render_page("dashboard/vendor.html", title=found.name, vendor=found, trend=trend, chart=chart,
-                       card=card, quarter=quarter, worst=worst, targets=rules.targets, metrics=METRICS, as_of=as_of)
+                       card=card, quarter=quarter, months=months, worst=worst, targets=rules.targets, metrics=METRICS,
+                       as_of=as_of)
 
 
 def _pauses(events, pause_statuses) -> list[tuple[datetime, datetime | None]]:
