@@ -97,8 +97,12 @@ def write_xlsx(rows: Iterable[list[Any]], target: str | IO[bytes]) -> None:
 def _xlsx_cell(sheet, value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    cell.data_type = "s"  # never a formula, whatever the text starts with
+    if ILLEGAL_CHARACTERS_RE.search(value):  # control characters XML cannot hold
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if not value.startswith("="):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # text, not a formula
     return cell
 
 
