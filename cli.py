@@ -365,11 +365,34 @@ def _report(kind: str, end: datetime | None, vendor: str | None, fmt: str, out: 
             return _post_report(database, loaded, kind, period, now, settings["JIRA_URL"], vendor)
         with database.reading() as session:
             built = build_report(session, loaded, kind, period, now, settings["JIRA_URL"], vendor)
+        with database.reading() as session:
+            note = _late_note(session, period, vendor)
     except SQLAlchemyError as exc:
         _fail(f"cannot read the history from {database.display_url()}: {exc.orig or exc}")
     finally:
         database.dispose()
-    _write(_render_report(kind, built, fmt), out)
+    rendered = _render_report(kind, built, fmt)
+    if note and fmt == "text":
+        rendered = rendered.rstrip("\n") + "\n\n" + note + "\n"
+    elif note:
+        click.echo(note, err=True)
+    _write(rendered, out)
+
+
+def _late_note(session: Any, period: Any, vendor: str | None) -> str | None:
+    """For a frozen period: when it froze and how many late changes wait for a repair."""
+    from store.freeze import frozen_period, late_change_counts
+
+    row = frozen_period(session, period.label)
+    if row is None:
+        return None
+    count = late_change_counts(session, [period.label], vendor).get(period.label, 0)
+    since = "posted" if row.cause == "posted" else "frozen"
+    line = (f"Frozen {row.frozen_at:%Y-%m-%d %H:%M} UTC ({row.cause}); {count} late change"
+            f"{'s' if count != 1 else ''} since {since}.")
+    if count:
+        line += f" `slawatch repair --period {period.label} --reason ...` re-judges it."
+    return line
 
 
 def _render_report(kind: str, built: Any, fmt: str) -> str:
@@ -559,6 +582,40 @@ def _with_progress(rows: Any, total: int, seen: list[int]) -> Any:
             done = seen[0]
             yield row
         bar.update(seen[0] - done)
+
+
+@cli.command()
+@click.option("--period", "label", required=True, help="a frozen week or quarter: 2026-W47 or 2026-Q3")
+@click.option("--vendor", help="only this vendor's clocks")
+@click.option("--reason", required=True, help="why, for the record and the correction in Slack")
+@click.option("--by", default=None, help="who repairs (default: the login name)")
+def repair(label: str, vendor: str | None, reason: str, by: str | None) -> None:
+    """Re-judge a frozen period under the rules in force (its stopped clocks too), store the
+    figures before and after with who and why, and post a correction in the period's thread."""
+    import getpass
+
+    from processors.evidence import parse_period
+    from store.repair import RepairError, repair as run_repair
+
+    settings = _settings()
+    if not reason.strip():
+        _fail("--reason must say why")
+    app = _start(settings)
+    database, book = store.db.get_database(app), store.rulebook.get_rulebook(app)
+    try:
+        period = parse_period(label, book.rules.reports.weekly.timezone)
+        if vendor is not None and vendor not in {v.id for v in book.rules.vendors}:
+            _fail(f"unknown vendor '{vendor}'; the rules have: {', '.join(v.id for v in book.rules.vendors)}")
+        book.publish(database, settings["SLAWATCH_CLOCK"]())
+        result = run_repair(database, book.schedule, book.rules, period, vendor, reason.strip(),
+                            by or getpass.getuser(), settings["SLAWATCH_CLOCK"]())
+    except (ValueError, RepairError) as exc:
+        _fail(f"repair: {exc}")
+    finally:
+        database.dispose()
+    click.echo(result.text)
+    click.echo(f"repair {result.id}: {result.tickets} tickets re-judged; correction "
+               + (f"queued for {result.channel}" if result.channel else "not posted (no report channel in the rules)"))
 
 
 def main() -> None:

@@ -358,3 +358,70 @@ class SlackDeferredMessage(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)  # the parsed MessageEvent as JSON
     received_at: Mapped[datetime] = mapped_column(index=True)  # ix_slack_deferred_messages_received_at
+
+
+# --- 0011 evidence: frozen periods, late changes, repairs (store/freeze.py) ---
+
+
+class FrozenPeriod(Base):
+    """A week or quarter whose figures were posted (or are long past), as they were then."""
+
+    __tablename__ = "frozen_periods"
+
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    frozen_at: Mapped[datetime]
+    cause: Mapped[str] = mapped_column(String(16))  # posted | freeze_after | repair
+    rules_version: Mapped[str] = mapped_column(String(64))
+    figures: Mapped[str] = mapped_column(Text)
+
+
+class FrozenClock(Base):
+    """One clock behind a frozen period's figures, with the verdict it was counted with."""
+
+    __tablename__ = "frozen_clocks"
+
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ticket: Mapped[str] = mapped_column(Text, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cycle: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vendor: Mapped[str | None] = mapped_column(Text)
+    verdict: Mapped[str] = mapped_column(String(16))  # met | breached | excused
+    ended_at: Mapped[datetime]
+    rules_version: Mapped[str | None] = mapped_column(String(64))
+
+
+class LateChange(Base):
+    """A clock of a frozen period now counted otherwise than when frozen (None: not counted)."""
+
+    __tablename__ = "late_changes"
+    __table_args__ = (Index("ix_late_changes_period", "period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(32))
+    ticket: Mapped[str] = mapped_column(Text)
+    metric: Mapped[str] = mapped_column(String(32))
+    cycle: Mapped[int] = mapped_column(Integer)
+    vendor: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[str | None] = mapped_column(String(16))
+    after: Mapped[str | None] = mapped_column(String(16))
+    detected_at: Mapped[datetime]
+    repair_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PeriodRepair(Base):
+    """`slawatch repair`: a frozen period re-judged on purpose, by whom, why, figures before/after."""
+
+    __tablename__ = "period_repairs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(32), index=True)  # ix_period_repairs_period
+    vendor: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    rules_version: Mapped[str] = mapped_column(String(64))
+    before: Mapped[str] = mapped_column(Text)
+    after: Mapped[str] = mapped_column(Text)
