@@ -10,8 +10,6 @@ import base64
 import binascii
 import json
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
-
 from flask import Blueprint, g, jsonify, request
 
 from processors.events import parse_instant
@@ -149,14 +147,19 @@ def get_attainment():
         periods = periods_between(kind, first, _day("to", first), zone)
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    vendor, scope = request.args.get("vendor") or None, vendor_scope()
-    vendors: Any = None if vendor is None and scope is None else \
-        ({vendor} if scope is None else ({vendor} & scope if vendor else scope))
+    vendors = _vendors(request.args.get("vendor") or None, vendor_scope())
     with context.database().reading() as session:
         clocks = load_clock_records(session, periods[0].start, periods[-1].end, now, rules.calendars)
     table = attainment_table(clocks, periods, rules.targets, [metric] if metric else list(METRICS),
                              vendor_names(rules), vendors)
     return jsonify(period=kind, zone=zone, periods=table)
+
+
+def _vendors(vendor: str | None, scope: frozenset[str] | None) -> frozenset[str] | None:
+    """The vendors to show: the one asked for, within the caller's scope (None: all)."""
+    if vendor is None:
+        return scope
+    return frozenset({vendor}) & scope if scope is not None else frozenset({vendor})
 
 
 @bp.get("/openapi.json")
