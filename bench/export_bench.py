@@ -3,9 +3,12 @@
     .venv/bin/python bench/export_bench.py                  # --tickets 100000 --db /tmp/slawatch-export.db
     .venv/bin/python bench/export_bench.py --tickets 2000 --db /tmp/export-small.db
 
-The demo history (web.demo.fill: the real parser and ingestion path) is generated once into the
-file, every ticket created inside one quarter (2026-Q4, the 11 weeks before 2026-12-20 in the
-demo's zone); an existing file with tickets is reused. Then each export runs in a fresh child
+The demo history (web.demo.fill: the real parser and ingestion path) of `--base` tickets is
+generated once into the file, every ticket created inside one quarter (2026-Q4, the 11 weeks
+before 2026-12-20 in the demo's zone), then its tickets, clocks and excuses are copied under
+renumbered keys (NET-7 -> NET-5007, ...) up to `--tickets`: an export reads only those tables,
+and ingesting 100,000 tickets through the parser takes an hour on a shared machine. An existing
+file with tickets is reused. Then each export runs in a fresh child
 process (so its peak RSS is its own), through the same functions as `slawatch export`:
 
     read     the baseline: the same keyset scan of the clocks, rows built, nothing written
@@ -31,7 +34,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import insert, select  # noqa: E402
+
 from store.db import Database, upgrade  # noqa: E402
+from store.models import ClockRow, ExcusedBreach, Ticket  # noqa: E402
 from store.rulebook import read_rules  # noqa: E402
 from web import demo  # noqa: E402
 
@@ -40,16 +46,44 @@ QUARTER, WEEK = "2026-Q4", "2026-W47"
 FORMATS = ("read", "csv", "xlsx", "json")
 
 
-def generate(url: str, tickets: int) -> None:
+def generate(url: str, tickets: int, base: int) -> None:
     upgrade(url)
     database = Database(url)
     try:
         if demo.store_is_empty(database):
             started = time.perf_counter()
-            counts = demo.fill(database, read_rules(str(demo.RULES_PATH)), NOW, tickets=tickets, weeks=11, seed=11)
+            counts = demo.fill(database, read_rules(str(demo.RULES_PATH)), NOW, tickets=min(base, tickets),
+                               weeks=11, seed=11)
             print(f"generated in {time.perf_counter() - started:.0f} s: {counts}", file=sys.stderr)
+            started = time.perf_counter()
+            for copy in range(1, -(-tickets // base)):
+                database.write(lambda session: _copy(session, copy * base, tickets, base))
+            print(f"copied up to {tickets:,} tickets in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     finally:
         database.dispose()
+
+
+def _copy(session, offset: int, limit: int, base: int) -> None:
+    """The base tickets again, numbered `offset` higher (those numbered past `limit` left out)."""
+    def renumber(key: str) -> str | None:
+        project, number = key.rsplit("-", 1)
+        return f"{project}-{int(number) + offset}" if int(number) + offset <= limit else None
+
+    for model, key in ((Ticket, "key"), (ClockRow, "ticket"), (ExcusedBreach, "ticket")):
+        table = model.__table__
+        rows = []
+        for row in session.execute(select(table)).mappings():
+            if int(row[key].rsplit("-", 1)[1]) > base:
+                continue
+            values = {k: v for k, v in row.items() if k != "id"}
+            values[key] = renumber(row[key])
+            if values[key] is None:
+                continue
+            if model is ExcusedBreach:
+                values["alert_key"] = f"{row['alert_key']}:copy{offset}"
+            rows.append(values)
+        if rows:
+            session.execute(insert(table), rows)
 
 
 def run_one(url: str, label: str, fmt: str, out: str) -> dict:
@@ -95,6 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--db", default="/tmp/slawatch-export.db")
+    parser.add_argument("--base", type=int, default=5000, help="tickets generated through the parser")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -102,7 +137,7 @@ def main() -> None:
         print(json.dumps(run_one(*args.child)))
         return
     url = f"sqlite:///{args.db}"
-    generate(url, args.tickets)
+    generate(url, args.tickets, args.base)
     results = {(label, fmt): child(url, label, fmt) for label in (WEEK, QUARTER) for fmt in FORMATS}
     print(f"{args.tickets:,} tickets in {args.db}\n")
     print("| period | format | rows | time | ratio to read | peak RSS | file |\n|---|---|---:|---:|---:|---:|---:|")

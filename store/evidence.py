@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Collection, Iterator
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from processors.evidence import ClockFacts
@@ -73,10 +73,10 @@ def _conditions(f: ClockFilter, now: datetime) -> list:
 
 
 def _after(key: ClockKey):
+    """Strictly after `key` in identity order: a row-value comparison, which both SQLite and
+    PostgreSQL answer by seeking in the unique index on (ticket, metric, cycle)."""
     c = ClockRow
-    ticket, metric, cycle = key
-    return or_(c.ticket > ticket, and_(c.ticket == ticket, or_(c.metric > metric,
-                                                               and_(c.metric == metric, c.cycle > cycle))))
+    return tuple_(c.ticket, c.metric, c.cycle) > tuple_(*key)
 
 
 def list_clocks(session: Session, f: ClockFilter, now: datetime, after: ClockKey | None,
