@@ -26,17 +26,19 @@ from processors.periods import Period, last_complete_quarter, last_complete_week
 from processors.rules import Rules
 from store.db import Database
 from store.history import load_clock_records
-from store.models import FrozenClock, FrozenPeriod, LateChange
+from store.models import ExcuseAudit, FrozenClock, FrozenPeriod, LateChange, Ticket
 from store.repo import get_service_state, set_service_state
 
 log = logging.getLogger(__name__)
 
 WATCHED_DAYS = 400  # late changes are looked for in periods that ended at most this long ago
 CHECKED_KEY = "frozen_checked_at"
+CHUNK = 500  # tickets per look
 
 
-def counted_now(session: Session, rules: Rules, period: Period, now: datetime) -> list[CountedClock]:
-    records = load_clock_records(session, period.start, period.end, now, rules.calendars)
+def counted_now(session: Session, rules: Rules, period: Period, now: datetime,
+                tickets: Sequence[str] | None = None) -> list[CountedClock]:
+    records = load_clock_records(session, period.start, period.end, now, rules.calendars, tickets)
     return counted_clocks(records, period)
 
 
@@ -44,8 +46,11 @@ def frozen_period(session: Session, label: str) -> FrozenPeriod | None:
     return session.get(FrozenPeriod, label)
 
 
-def frozen_clocks(session: Session, label: str) -> dict[ClockKey, CountedClock]:
-    rows = session.scalars(select(FrozenClock).where(FrozenClock.period == label))
+def frozen_clocks(session: Session, label: str, tickets: Sequence[str] | None = None) -> dict[ClockKey, CountedClock]:
+    query = select(FrozenClock).where(FrozenClock.period == label)
+    if tickets is not None:
+        query = query.where(FrozenClock.ticket.in_(list(tickets)))
+    rows = session.scalars(query)
     return {(r.ticket, r.metric, r.cycle): CountedClock(r.ticket, r.metric, r.cycle, r.vendor, r.verdict,
                                                         r.ended_at, r.rules_version) for r in rows}
 
@@ -78,11 +83,13 @@ def due_for_freezing(rules: Rules, now: datetime) -> list[Period]:
             if p.end + rules.reports.freeze_after <= now]
 
 
-def record_late_changes(session: Session, rules: Rules, row: FrozenPeriod, now: datetime) -> int:
-    """Record each clock of the frozen period counted otherwise now (once per new verdict)."""
+def record_late_changes(session: Session, rules: Rules, row: FrozenPeriod, now: datetime,
+                        tickets: Sequence[str] | None = None) -> int:
+    """Record each clock of the frozen period (of `tickets`, if given) counted otherwise now
+    (once per new verdict); returns how many were new."""
     period = Period(row.kind, row.period, row.start_at, row.end_at, rules.reports.weekly.timezone)
-    now_counted = {c.key: c for c in counted_now(session, rules, period, now)}
-    found = changes(frozen_clocks(session, row.period), now_counted)
+    now_counted = {c.key: c for c in counted_now(session, rules, period, now, tickets)}
+    found = changes(frozen_clocks(session, row.period, tickets), now_counted)
     known = {(c.ticket, c.metric, c.cycle, c.after) for c in session.scalars(
         select(LateChange).where(LateChange.period == row.period, LateChange.repair_id.is_(None)))}
     new = [c for c in found if (c.ticket, c.metric, c.cycle, c.after) not in known]
@@ -94,24 +101,35 @@ def record_late_changes(session: Session, rules: Rules, row: FrozenPeriod, now: 
 
 
 def watch_frozen(db: Database, rules: Rules, now: datetime, every_seconds: float = 0) -> bool:
-    """Freeze the periods due, then record the late changes of every frozen period of the last
-    WATCHED_DAYS; at most once per `every_seconds`. True if it ran."""
+    """Freeze the periods due, then record the late changes of the frozen periods of the last
+    WATCHED_DAYS, looking only at the tickets recomputed or excused since the last look (only
+    their clocks can have changed); at most once per `every_seconds`. True if it ran."""
     with db.reading() as session:
         state = get_service_state(session, CHECKED_KEY)
-    if state is not None and state.value and \
-            0 <= (now - datetime.fromisoformat(state.value)).total_seconds() < every_seconds:
+    last = datetime.fromisoformat(state.value) if state is not None and state.value else None
+    if last is not None and 0 <= (now - last).total_seconds() < every_seconds:
         return False
 
     def write(session: Session) -> None:
         for period in due_for_freezing(rules, now):
             freeze(session, rules, period, now, "freeze_after")
-        watched = session.scalars(select(FrozenPeriod).where(FrozenPeriod.end_at >= now - timedelta(days=WATCHED_DAYS)))
-        for row in list(watched):
-            record_late_changes(session, rules, row, now)
+        keys = None if last is None else touched_since(session, last)
+        watched = list(session.scalars(select(FrozenPeriod).where(
+            FrozenPeriod.end_at >= now - timedelta(days=WATCHED_DAYS))))
+        for start in range(0, len(keys), CHUNK) if keys is not None else [None]:
+            for row in watched:
+                record_late_changes(session, rules, row, now, None if start is None else keys[start:start + CHUNK])
         set_service_state(session, CHECKED_KEY, now.isoformat(), now)
 
     db.write(write)
     return True
+
+
+def touched_since(session: Session, since: datetime) -> list[str]:
+    """Tickets recomputed (their row's updated_at) or excused or un-excused since `since`."""
+    recomputed = select(Ticket.key).where(Ticket.updated_at >= since)
+    excused = select(ExcuseAudit.ticket).where(ExcuseAudit.at >= since)
+    return sorted(set(session.scalars(recomputed)) | set(session.scalars(excused)))
 
 
 def late_change_counts(session: Session, labels: Sequence[str] | None = None,

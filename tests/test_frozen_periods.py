@@ -18,6 +18,7 @@ from scheduler.reports_job import post_report
 from store.db import get_database
 from store.models import ClockRow, FrozenClock, FrozenPeriod, LateChange, OutboxMessage, PeriodRepair
 from store.rulebook import get_rulebook
+from store.slack import Breach, breach_key, excuse
 from tests import jira_payloads as jp
 from tests.conftest import RULES_YAML
 
@@ -83,6 +84,17 @@ def test_late_events_are_recorded_and_shown_never_applied_silently(week, clock, 
     assert json.loads(frozen.figures)[0]["metrics"]["first_response"] == [4, 2, 0]  # as posted
     assert "2026-W02: 1 late change since posted" in client.get("/vendors/acme").get_data(as_text=True)
     assert "2026-W02: 1 late change since posted" in client.get("/").get_data(as_text=True)
+
+
+def test_an_excuse_after_posting_is_a_late_change(week, clock):
+    """An excuse touches no ticket row: the watch finds it by the excuse audit trail."""
+    clock.now = at(12, 10)
+    get_ticker(week).tick()
+    breach = Breach(breach_key("ACME-4", "first_response", 1), "ACME-4", "first_response", 1)
+    get_database(week).write(lambda session: excuse(session, breach, "U024BE7LH", "Jira was down", at(12, 11)))
+    clock.now = at(12, 12)
+    get_ticker(week).tick()
+    assert [(c.ticket, c.before, c.after) for c in _rows(week, LateChange)] == [("ACME-4", "breached", "excused")]
 
 
 def _env(app, rules_path) -> dict[str, str]:
