@@ -11,9 +11,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from app import utc_now
 from cli import cli
+from connectors.slack import WebApiSender
 from processors.evidence import parse_period
 from scheduler import get_ticker
+from scheduler.dispatch import Dispatcher
 from scheduler.reports_job import post_report
 from store.db import get_database
 from store.models import ClockRow, FrozenClock, FrozenPeriod, LateChange, OutboxMessage, PeriodRepair
@@ -21,6 +24,7 @@ from store.rulebook import get_rulebook
 from store.slack import Breach, breach_key, excuse
 from tests import jira_payloads as jp
 from tests.conftest import RULES_YAML
+from tests.fake_slack import fake_slack  # noqa: F401  (the fixture)
 
 UTC = timezone.utc
 REPORTS = """
@@ -176,3 +180,20 @@ def test_repair_refuses_what_it_cannot_do(week, rules_path, args, message):
     result = CliRunner().invoke(cli, ["repair", *args], env=_env(week, rules_path))
     assert result.exit_code == 1 and message in result.stderr
     assert _rows(week, PeriodRepair) == []
+
+
+def test_the_correction_reaches_slack_in_the_reports_thread(week, clock, post_jira, rules_path, fake_slack):
+    sender = WebApiSender("xoxb-test", base_url=fake_slack.url)
+    sent = Dispatcher(get_database(week), sender, "w").run(at(12, 9, 1))  # the report and its chart
+    assert sent.failed == 0, sent.errors
+    (summary,) = fake_slack.messages("#sla-weekly")
+    assert post_jira(jp.commented("ACME-3", at(6, 9, 50), comment_id="9001"), delivery="late-1").status_code == 200
+    result = CliRunner().invoke(cli, ["repair", "--period", "2026-W02", "--reason", "An answer by phone, logged late",
+                                      "--by", "U024BE7LH"], env=_env(week, rules_path))
+    assert result.exit_code == 0, result.stderr
+    sent = Dispatcher(get_database(week), sender, "w").run(utc_now())
+    assert (sent.sent, sent.failed) == (1, 0), sent.errors
+    correction = fake_slack.messages("#sla-weekly")[-1]
+    assert correction["thread_ts"] == summary["ts"]
+    assert correction["text"] == ("Correction to 2026-W02: re-judged by U024BE7LH. Reason: An answer by phone, logged late\n"
+                                  "• ACME Outsourcing, first response: 50.0% (2/4) → 75.0% (3/4)")
