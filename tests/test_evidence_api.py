@@ -12,7 +12,6 @@ from processors.periods import local_day, months_of, quarter_of, week_of, weeks_
 from store.db import get_database
 from store.history import quarterly_scorecards, weekly_summary
 from store.rulebook import get_rulebook
-from tests import jira_payloads as jp
 from tests.conftest import Clock, recompute_marked
 from tests.openapi_check import get
 from web import demo
