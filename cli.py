@@ -403,11 +403,34 @@ def _report(kind: str, end: datetime | None, vendor: str | None, fmt: str, out: 
             return _post_report(database, loaded, kind, period, now, settings["JIRA_URL"], vendor)
         with database.reading() as session:
             built = build_report(session, loaded, kind, period, now, settings["JIRA_URL"], vendor)
+        with database.reading() as session:
+            note = _late_note(session, period, vendor)
     except SQLAlchemyError as exc:
         _fail(f"cannot read the history from {database.display_url()}: {exc.orig or exc}")
     finally:
         database.dispose()
-    _write(_render_report(kind, built, fmt), out)
+    rendered = _render_report(kind, built, fmt)
+    if note and fmt == "text":
+        rendered = rendered.rstrip("\n") + "\n\n" + note + "\n"
+    elif note:
+        click.echo(note, err=True)
+    _write(rendered, out)
+
+
+def _late_note(session: Any, period: Any, vendor: str | None) -> str | None:
+    """For a frozen period: when it froze and how many late changes wait for a repair."""
+    from store.freeze import frozen_period, late_change_counts
+
+    row = frozen_period(session, period.label)
+    if row is None:
+        return None
+    count = late_change_counts(session, [period.label], vendor).get(period.label, 0)
+    since = "posted" if row.cause == "posted" else "frozen"
+    line = (f"Frozen {row.frozen_at:%Y-%m-%d %H:%M} UTC ({row.cause}); {count} late change"
+            f"{'s' if count != 1 else ''} since {since}.")
+    if count:
+        line += f" `slawatch repair --period {period.label} --reason ...` re-judges it."
+    return line
 
 
 def _render_report(kind: str, built: Any, fmt: str) -> str:
@@ -612,6 +635,99 @@ def token_revoke(name: str) -> None:
     if not done:
         _fail(f"token: no live token named {name!r}")
     click.echo(f"token {name!r} revoked")
+# ---------------------------------------------------------------- evidence: export
+
+
+@cli.command()
+@click.option("--period", "label", required=True, help="2026-Q3, 2026-W47 or 2026-11 (reports.weekly.timezone)")
+@click.option("--vendor", help="only this vendor id")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="write to this file (xlsx: required)")
+def export(label: str, vendor: str | None, fmt: str, out: str | None) -> None:
+    """The clocks behind a period's figures (those the reports count in it), one row each:
+    CSV (UTF-8 with BOM), XLSX or JSON. Streamed: memory stays flat however many there are."""
+    from processors.evidence import parse_period
+    from web.exports import candidates, counted_clocks, period_filter, rows_of
+
+    settings = _settings()
+    try:
+        loaded = store.rulebook.read_rules(settings["SLAWATCH_RULES"])
+        period = parse_period(label, loaded.reports.weekly.timezone)
+    except (RulesError, ValueError) as exc:
+        _fail(str(exc))
+    if vendor is not None and vendor not in {v.id for v in loaded.vendors}:
+        _fail(f"unknown vendor '{vendor}'; the rules have: {', '.join(v.id for v in loaded.vendors) or 'none'}")
+    if fmt == "xlsx" and out is None:
+        _fail("--format xlsx needs --out FILE")
+    now, database = settings["SLAWATCH_CLOCK"](), store.db.Database(settings["SLAWATCH_DATABASE_URL"])
+    where, seen = period_filter(period, vendor, None), [0]
+    try:
+        total = candidates(database, where, now) if sys.stderr.isatty() else None
+        rows = rows_of(counted_clocks(database, where, period, now, seen), now,
+                       {v.id: v.name for v in loaded.vendors})
+        _export_rows(rows, fmt, out, total, seen)
+    finally:
+        database.dispose()
+
+
+def _export_rows(rows: Any, fmt: str, out: str | None, total: int | None, seen: list[int]) -> None:
+    from web.exports import csv_chunks, json_chunks, write_xlsx
+
+    if total is not None:  # a progress bar, only on a terminal
+        rows = _with_progress(rows, total, seen)
+    if fmt == "xlsx":
+        return write_xlsx(rows, out)
+    chunks = csv_chunks(rows) if fmt == "csv" else json_chunks(rows)
+    if out is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    with open(out, "w", encoding="utf-8", newline="") as file:
+        file.writelines(chunks)
+
+
+def _with_progress(rows: Any, total: int, seen: list[int]) -> Any:
+    with click.progressbar(length=total, label="clocks", file=sys.stderr) as bar:
+        done = 0
+        for row in rows:
+            bar.update(seen[0] - done)
+            done = seen[0]
+            yield row
+        bar.update(seen[0] - done)
+
+
+@cli.command()
+@click.option("--period", "label", required=True, help="a frozen week or quarter: 2026-W47 or 2026-Q3")
+@click.option("--vendor", help="only this vendor's clocks")
+@click.option("--reason", required=True, help="why, for the record and the correction in Slack")
+@click.option("--by", default=None, help="who repairs (default: the login name)")
+def repair(label: str, vendor: str | None, reason: str, by: str | None) -> None:
+    """Re-judge a frozen period under the rules in force (its stopped clocks too), store the
+    figures before and after with who and why, and post a correction in the period's thread."""
+    import getpass
+
+    from processors.evidence import parse_period
+    from store.repair import RepairError, repair as run_repair
+
+    settings = _settings()
+    if not reason.strip():
+        _fail("--reason must say why")
+    app = _start(settings)
+    database, book = store.db.get_database(app), store.rulebook.get_rulebook(app)
+    try:
+        period = parse_period(label, book.rules.reports.weekly.timezone)
+        if vendor is not None and vendor not in {v.id for v in book.rules.vendors}:
+            _fail(f"unknown vendor '{vendor}'; the rules have: {', '.join(v.id for v in book.rules.vendors)}")
+        book.publish(database, settings["SLAWATCH_CLOCK"]())
+        result = run_repair(database, book.schedule, book.rules, period, vendor, reason.strip(),
+                            by or getpass.getuser(), settings["SLAWATCH_CLOCK"]())
+    except (ValueError, RepairError) as exc:
+        _fail(f"repair: {exc}")
+    finally:
+        database.dispose()
+    click.echo(result.text)
+    click.echo(f"repair {result.id}: {result.tickets} tickets re-judged; correction "
+               + (f"queued for {result.channel}" if result.channel else "not posted (no report channel in the rules)"))
 
 
 def main() -> None:

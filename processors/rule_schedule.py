@@ -4,6 +4,7 @@
     rules = schedule.rules_for(events)             # the Rules that judge this ticket
     rules = schedule.rules_for_created(created_at)
     state = judge(events, schedule, now)           # evaluate() under schedule.rules_for(events)
+    judged = judge_keeping(events, schedule, now, settled, rules_of)   # stopped clocks keep their version
     schedule = as_schedule(rules_or_schedule)      # a plain Rules is a schedule without pins
     spans(pins, current_version)                   # who judges which creation instants, for reports
     judged_by(versions_of_counted_clocks, spans)   # which versions judged a report's numbers
@@ -13,17 +14,22 @@ instant (its `created` event), else by the current rules; a ticket without a `cr
 judged by the current rules. Pins come from `slawatch rules apply NEW.yaml --from DATE`: the
 version in force is pinned for the tickets created before DATE and NEW becomes the current rules.
 A plain edit of the rules file changes the current rules only: pinned tickets stay pinned.
+
+A stopped clock keeps its verdict: it stays judged by the version that judged it when it was
+first stored stopped (`settled`: (metric, cycle) -> version, read from the clock cache), even
+after the rules change, so every path that evaluates a ticket (the stored clocks, the API, the
+dashboard, the reports) gives it the same verdict. Only a deliberate repair re-judges it.
 """
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from processors.events import EventKind, TicketEvent
 from processors.rules import Rules
-from processors.sla import TicketState, evaluate
+from processors.sla import Clock, TicketState, evaluate
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,46 @@ def as_schedule(rules: Rules | RuleSchedule) -> RuleSchedule:
 def judge(events: Sequence[TicketEvent], rules: Rules | RuleSchedule, now: datetime) -> TicketState | None:
     """`processors.sla.evaluate` under the rules the schedule gives this ticket."""
     return evaluate(events, as_schedule(rules).rules_for(events), now)
+
+
+ClockId = tuple[str, int]  # (metric, cycle)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A ticket's state and the rules version that judged each of its clocks."""
+
+    state: TicketState | None
+    version: str  # the version that judges the ticket now (its open clocks)
+    clock_versions: Mapping[ClockId, str]
+
+    def version_of(self, metric: str, cycle: int) -> str:
+        return self.clock_versions.get((metric, cycle), self.version)
+
+
+def judge_keeping(events: Sequence[TicketEvent], rules: Rules | RuleSchedule, now: datetime,
+                  settled: Mapping[ClockId, str], rules_of: Callable[[str], Rules | None]) -> Judgement:
+    """`judge`, except that a clock stopped now and settled under another version V (stored stopped
+    with V) is the clock V gives, when V also has it stopped from the same start. `rules_of(V)`:
+    V's rules, None when they are unknown or no longer parse (then the current verdict stands)."""
+    judging = as_schedule(rules).rules_for(events)
+    state = evaluate(events, judging, now)
+    if state is None:
+        return Judgement(None, judging.version, {})
+    stopped = {(c.metric, c.cycle): c for c in state.clocks if c.state == "stopped"}
+    kept: dict[ClockId, Clock] = {}
+    versions: dict[ClockId, str] = {}
+    for version in sorted({v for k, v in settled.items() if k in stopped and v != judging.version}):
+        older = rules_of(version)
+        earlier = evaluate(events, older, now) if older is not None else None
+        for clock in earlier.clocks if earlier is not None else ():
+            ident = (clock.metric, clock.cycle)
+            if (settled.get(ident) == version and clock.state == "stopped" and ident in stopped
+                    and clock.started_at == stopped[ident].started_at):
+                kept[ident], versions[ident] = clock, version
+    if kept:
+        state = replace(state, clocks=tuple(kept.get((c.metric, c.cycle), c) for c in state.clocks))
+    return Judgement(state, judging.version, versions)
 
 
 # ---- for reports: which version judged what --------------------------------------------------

@@ -165,6 +165,7 @@ class QuarterlyReport:
 class ReportsConfig:
     weekly: WeeklyReport = WeeklyReport()
     quarterly: QuarterlyReport = QuarterlyReport()
+    freeze_after: timedelta = timedelta(days=7)  # a week or quarter not posted freezes this long after its end
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from processors.rules_policies import read_channel, read_duration
 from processors.rules_schema import Checker, Path
 
 ALERTS_KEYS = ("channel", "escalation_channel", "escalate_after", "digest_over")
-REPORTS_KEYS = ("weekly", "quarterly")
+REPORTS_KEYS = ("weekly", "quarterly", "freeze_after")
 SLACK_KEYS = ("response_channels",)
 SURVEY_KEYS = ("enabled", "expire_after", "questions", "form_url")
 SCHEDULE_KEYS = ("day", "time", "timezone", "channel")
@@ -82,9 +82,13 @@ def reports(ck: Checker, value: Any) -> ReportsConfig:
     path: Path = ("reports",)
     body = (ck.mapping(path, value, "reports") if value is not None else {}) or {}
     ck.fields(path, body, REPORTS_KEYS, (), "reports")
+    found = {}
+    if "freeze_after" in body:  # store/freeze.py: when an unposted week or quarter freezes
+        found["freeze_after"] = read_duration(ck, (*path, "freeze_after"), body["freeze_after"])
     return ReportsConfig(
         weekly=_schedule(ck, (*path, "weekly"), body.get("weekly"), WeeklyReport),
         quarterly=_schedule(ck, (*path, "quarterly"), body.get("quarterly"), QuarterlyReport),
+        **{k: v for k, v in found.items() if v is not None},
     )
 
 

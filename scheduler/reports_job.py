@@ -4,6 +4,9 @@
     run_quarterly(db, rules, now, enqueue, jira_url)   # now: the scheduled instant (rules.reports.quarterly)
     post_report(db, rules, kind, period, now, jira_url, vendor)   # also `slawatch report --post`
 
+Posting a report freezes its period (store/freeze.py): later changes of its clocks are recorded
+as late changes, and only `slawatch repair` re-judges it.
+
 `enqueue` is store.outbox.enqueue: `enqueue(session, Outgoing(...), now) -> bool`, to be called
 inside a `db.write(...)` transaction. A job may run again for the same instant (a new leader
 after a crash): the outbox keys of report messages include the period
@@ -20,6 +23,7 @@ from processors.periods import Period, last_complete_quarter, last_complete_week
 from processors.rules import Rules
 from store import history
 from store.db import Database
+from store.freeze import freeze
 
 log = logging.getLogger(__name__)
 
@@ -84,4 +88,6 @@ def post_report(db: Database, rules: Rules, kind: str, period: Period, now: date
         out.append((channel, new))
     if not out:
         log.info("%s report %s: no channel in the rules, not posted", kind, period.label)
+    else:  # posted: its figures are the evidence now (store/freeze.py)
+        db.write(lambda session: freeze(session, rules, period, now, "posted"))
     return out

@@ -40,6 +40,7 @@ from scheduler.planning import plan_tick
 from store import lease
 from store.db import Database
 from store.figures import refresh_due
+from store.freeze import watch_frozen
 from store.pending import recompute_pending
 from store.recompute import recompute_stale_clocks
 from store.surveys import open_new_surveys
@@ -86,6 +87,7 @@ class Ticker:
             ("dispatch", self.dispatch),
             ("slack_users", self.look_up_slack_users),
             ("figures", self.refresh_figures),
+            ("frozen", self.watch_frozen),
         ]
         self._run_lock = threading.Lock()
         self._reload_requested = threading.Event()
@@ -150,6 +152,12 @@ class Ticker:
         """The dashboard's attainment figures (store/figures.py), at most every figures_seconds."""
         if self.leading:
             refresh_due(self.db, self.rulebook.rules, now, self.figures_seconds)
+
+    def watch_frozen(self, now: datetime) -> None:
+        """Freeze the periods due and record late changes of frozen ones (store/freeze.py), at
+        most every figures_seconds."""
+        if self.leading:
+            watch_frozen(self.db, self.rulebook.rules, now, self.figures_seconds)
 
     def tick(self) -> list[str]:
         """Run every step once; returns the names of the steps that failed."""

@@ -58,9 +58,10 @@ def _record(row: Any, now: datetime, calendars: Mapping[str, Calendar]) -> Clock
 
 
 def load_clock_records(executor: Executor, start: datetime, end: datetime, now: datetime,
-                       calendars: Mapping[str, Calendar]) -> list[ClockRecord]:
+                       calendars: Mapping[str, Calendar], tickets: Sequence[str] | None = None) -> list[ClockRecord]:
     """Every clock that may end, or be an open breach, in [start, end): started before `end`
-    and not stopped before `start`. A breach a manager excused (in Slack) is `excused`."""
+    and not stopped before `start` (of `tickets` only, if given). A breach a manager excused (in
+    Slack) is `excused`."""
     c, x = CLOCKS.c, EXCUSED.c
     query = (
         select(c.ticket, c.metric, c.cycle, c.vendor, c.state, c.target_seconds, c.elapsed_seconds,
@@ -72,6 +73,8 @@ def load_clock_records(executor: Executor, start: datetime, end: datetime, now: 
                or_(c.stopped_at.is_(None), c.stopped_at >= start))
         .order_by(c.ticket, c.metric, c.cycle)
     )
+    if tickets is not None:
+        query = query.where(c.ticket.in_(list(tickets)))
     return [_record(row, now, calendars) for row in _conn(executor).execute(query)]
 
 

@@ -405,3 +405,68 @@ class JiraWaiting(Base):
     issue_id: Mapped[str] = mapped_column(Text, index=True)  # ix_jira_waiting_issue_id
     body: Mapped[str] = mapped_column(Text)  # the decoded JSON body, re-encoded
     received_at: Mapped[datetime]
+# --- 0011 evidence: frozen periods, late changes, repairs (store/freeze.py) ---
+
+
+class FrozenPeriod(Base):
+    """A week or quarter whose figures were posted (or are long past), as they were then."""
+
+    __tablename__ = "frozen_periods"
+
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    frozen_at: Mapped[datetime]
+    cause: Mapped[str] = mapped_column(String(16))  # posted | freeze_after | repair
+    rules_version: Mapped[str] = mapped_column(String(64))
+    figures: Mapped[str] = mapped_column(Text)
+
+
+class FrozenClock(Base):
+    """One clock behind a frozen period's figures, with the verdict it was counted with."""
+
+    __tablename__ = "frozen_clocks"
+
+    period: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ticket: Mapped[str] = mapped_column(Text, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cycle: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vendor: Mapped[str | None] = mapped_column(Text)
+    verdict: Mapped[str] = mapped_column(String(16))  # met | breached | excused
+    ended_at: Mapped[datetime]
+    rules_version: Mapped[str | None] = mapped_column(String(64))
+
+
+class LateChange(Base):
+    """A clock of a frozen period now counted otherwise than when frozen (None: not counted)."""
+
+    __tablename__ = "late_changes"
+    __table_args__ = (Index("ix_late_changes_period", "period"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(32))
+    ticket: Mapped[str] = mapped_column(Text)
+    metric: Mapped[str] = mapped_column(String(32))
+    cycle: Mapped[int] = mapped_column(Integer)
+    vendor: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[str | None] = mapped_column(String(16))
+    after: Mapped[str | None] = mapped_column(String(16))
+    detected_at: Mapped[datetime]
+    repair_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PeriodRepair(Base):
+    """`slawatch repair`: a frozen period re-judged on purpose, by whom, why, figures before/after."""
+
+    __tablename__ = "period_repairs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(32), index=True)  # ix_period_repairs_period
+    vendor: Mapped[str | None] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    rules_version: Mapped[str] = mapped_column(String(64))
+    before: Mapped[str] = mapped_column(Text)
+    after: Mapped[str] = mapped_column(Text)

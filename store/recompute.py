@@ -2,7 +2,7 @@
 rules change. The clocks are always `processors.sla.evaluate(whole event log, rules, now)`, under
 the rules that judge the ticket: `rules` is a plain `Rules` (every ticket) or a `RuleSchedule`
 (effective-dated rules: the version its creation instant maps to, processors/rule_schedule.py).
-Each clock row records the version that judged it.
+Each clock row records the version that judged it; a stopped clock keeps it (store/verdicts.py).
 """
 from __future__ import annotations
 
@@ -14,25 +14,28 @@ from sqlalchemy.orm import Session
 from processors.events import EventKind
 from processors.rule_schedule import RuleSchedule, as_schedule
 from processors.rules import Rules
-from processors.sla import TicketState, evaluate
+from processors.sla import TicketState
 from store.db import Database
 from store.queries import stale_ticket_keys
 from store.repo import delete_ticket_clocks, load_events, lock_ticket, mark_ticket_deleted, save_ticket_state
+from store.verdicts import judge_ticket
 
 log = logging.getLogger(__name__)
 
 
-def recompute_ticket(session: Session, key: str, rules: Rules | RuleSchedule, now: datetime) -> TicketState | None:
-    """Re-evaluate one ticket from its whole event log and store the result.
+def recompute_ticket(session: Session, key: str, rules: Rules | RuleSchedule, now: datetime,
+                     keep: bool = True) -> TicketState | None:
+    """Re-evaluate one ticket from its whole event log and store the result. Stopped clocks stay
+    judged by the version stored with them (`keep=False`: re-judged, a deliberate repair).
 
     The caller holds the ticket's lock (`lock_ticket`). A ticket whose log has a `deleted` event
     is marked deleted and loses its clocks; one with no `created` event yet has no clocks.
     """
     events = load_events(session, key)
-    judging = as_schedule(rules).rules_for(events)
-    state = evaluate(events, judging, now) if events else None
-    if state is not None:
-        save_ticket_state(session, state, judging.version, now)  # a deleted state keeps no clocks
+    judged = judge_ticket(session, key, events, rules, now, keep=keep) if events else None
+    state = judged.state if judged is not None else None
+    if state is not None:  # a deleted state keeps no clocks; a stopped clock its version (store/verdicts.py)
+        save_ticket_state(session, state, judged.version, now, judged.clock_versions)
     elif any(event.kind is EventKind.DELETED and event.at <= now for event in events):
         mark_ticket_deleted(session, key, now)
     else:

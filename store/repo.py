@@ -10,7 +10,7 @@ import functools
 import json
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -115,14 +115,18 @@ def load_events(session: Session, key: str) -> list[TicketEvent]:
     return sorted(events, key=TicketEvent.sort_key)
 
 
-def save_ticket_state(session: Session, state: TicketState, rules_version: str, now: datetime) -> None:
-    """Upsert the ticket's facts and replace its clocks (a deleted ticket keeps none)."""
+def save_ticket_state(session: Session, state: TicketState, rules_version: str, now: datetime,
+                      clock_versions: Mapping[tuple[str, int], str] | None = None) -> None:
+    """Upsert the ticket's facts and replace its clocks (a deleted ticket keeps none); each clock
+    is recorded as judged by `rules_version`, or by its entry in `clock_versions`."""
     connection = session.connection()
     connection.execute(_sql(session).ticket, {"key": state.key, **_ticket_values(state, now)})
     delete_ticket_clocks(session, state.key)
     if state.deleted or not state.clocks:
         return
-    rows = [_clock_values(state.key, clock, rules_version, now) for clock in state.clocks]
+    versions = clock_versions or {}
+    rows = [_clock_values(state.key, clock, versions.get((clock.metric, clock.cycle), rules_version), now)
+            for clock in state.clocks]
     connection.execute(_sql(session).clocks, rows)
 
 

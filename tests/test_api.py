@@ -37,6 +37,9 @@ def test_ticket_json_is_the_replay_json(app, client, clock, post_jira):
     body = dict(response.json)
     assert body.pop("excuses") == []  # the excuse audit trail (Slack), none here
     assert body.pop("rules_version") == get_rulebook(client.application).rules.version  # what judged it
+    body["clocks"] = [dict(c) for c in body["clocks"]]
+    assert {c.pop("rules_version") for c in body["clocks"]} == {body_version := response.json["rules_version"]}
+    assert body_version == get_rulebook(client.application).rules.version  # each clock's judge
     assert [body] == expected
     clock.now = at(13)  # evaluated now, not when stored
     later = client.get("/api/tickets/OPS-1").json

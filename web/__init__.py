@@ -7,7 +7,8 @@ from flask import jsonify
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from web import api, auth, auth_slack, backtest_page, context, dashboard, health, metrics, slack, survey, webhooks
+from web import (api, auth, auth_slack, backtest_page, context, dashboard, evidence, exports, health, metrics,
+                 slack, survey, webhooks)
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,8 @@ def init_app(app) -> None:
     metrics.init_app(app)
     auth.init_app(app)  # first: no view runs for a caller who may not see it
     auth_slack.init_app(app)
-    for blueprint in (webhooks.bp, slack.bp, survey.bp, api.bp, health.bp, dashboard.bp, backtest_page.bp):
+    for blueprint in (webhooks.bp, slack.bp, survey.bp, api.bp, evidence.bp, exports.bp, health.bp,
+                      dashboard.bp, backtest_page.bp):
         app.register_blueprint(blueprint)
     app.before_request(_check_rules)
     app.register_error_handler(HTTPException, _http_error)

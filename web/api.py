@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from processors.events import format_instant
-from processors.sla import evaluate, ticket_json
+from processors.sla import ticket_json
 from store.slack import excuse_trail
 from store.queries import STATES, list_tickets
 from store.repo import load_events
+from store.verdicts import judge_ticket
 from web import context
 from web.auth import visible
 
@@ -23,22 +24,25 @@ def bad_request(reason: str):
 @bp.get("/tickets/<key>")
 def get_ticket(key: str):
     """The ticket as `slawatch replay` shows it, evaluated from its whole event log now under the
-    rules that judge it (effective-dated rules: processors/rule_schedule.py), plus
-    `rules_version`: that version, and `excuses`: the audit trail of its excused (and
+    rules that judge it (effective-dated rules: processors/rule_schedule.py; a stopped clock by
+    the version stored with it, store/verdicts.py), plus `rules_version`: the version that judges
+    it now (each clock has its own), and `excuses`: the audit trail of its excused (and
     un-excused) breaches, oldest first."""
     with context.database().reading() as session:
         events = load_events(session, key)
         trail = excuse_trail(session, key)
+        judged = judge_ticket(session, key, events, context.rulebook().schedule, context.now()) if events else None
     if not events:
         return jsonify(error="not_found", reason=f"no events for ticket {key}"), 404
-    rules = context.rulebook().schedule.rules_for(events)
-    state = evaluate(events, rules, context.now())
+    state = judged.state
     if state is not None and not (visible(state.vendor) or any(visible(c.vendor) for c in state.clocks)):
         return jsonify(error="not_found", reason=f"no events for ticket {key}"), 404  # as if not there
     if state is None:
         return jsonify(error="not_found", reason=f"ticket {key} has no created event yet"), 404
     body = ticket_json(state)
-    body["rules_version"] = rules.version
+    body["rules_version"] = judged.version
+    for clock in body["clocks"]:
+        clock["rules_version"] = judged.version_of(clock["metric"], clock["cycle"])
     body["excuses"] = [{"metric": e.metric, "cycle": e.cycle, "action": e.action, "by": e.by,
                         "at": format_instant(e.at), "reason": e.reason} for e in trail]
     return jsonify(body)

@@ -27,6 +27,7 @@ from processors.reports import NO_VENDOR, MetricStats
 from processors.rules import METRICS
 from store import dashboard as queries
 from store.figures import dashboard_periods, page_figures
+from store.freeze import late_change_counts
 from store.models import Ticket
 from store.repo import load_events
 from web import context
@@ -129,11 +130,12 @@ def overview():
     with context.database().reading() as session:
         soon = queries.due_soon(session, now, vendors=seen)
         breaches, breach_count = queries.open_breaches(session, now, vendors=seen)
+        late = late_change_counts(session)
     vendors = [(v.id, v.name, _section(figures, v.id, week), _section(figures, v.id, quarter))
                for v in rules.vendors if visible(v.id)]
     return render_page("dashboard/overview.html", title="Service levels", now=now, week=week, quarter=quarter,
                        vendors=vendors, targets=rules.targets, soon=soon, breaches=breaches,
-                       breach_count=breach_count, metrics=METRICS, as_of=as_of)
+                       breach_count=breach_count, metrics=METRICS, as_of=as_of, late=late)
 
 
 @bp.get("/vendors/<vendor_id>")
@@ -149,6 +151,7 @@ def vendor(vendor_id: str):
     figures, as_of = _figures(rules, periods.vendor, now)
     with context.database().reading() as session:
         worst = queries.worst_breaches(session, vendor_id, quarter.start, quarter.end)
+        late = late_change_counts(session, vendor=vendor_id)
     trend = [(week, {m: s.attainment if (s := figures.stats(vendor_id, week, m)) else None for m in METRICS})
              for week in weeks]
     card = _section(figures, vendor_id, quarter, periods.last_quarter)
@@ -158,7 +161,8 @@ def vendor(vendor_id: str):
     chart = attainment_chart(f"{found.name}: attainment per week, {labels[0]} to {labels[-1]}",
                              labels, series, rules.targets)
     return render_page("dashboard/vendor.html", title=found.name, vendor=found, trend=trend, chart=chart,
-                       card=card, quarter=quarter, worst=worst, targets=rules.targets, metrics=METRICS, as_of=as_of)
+                       card=card, quarter=quarter, months=months, worst=worst, targets=rules.targets, metrics=METRICS,
+                       as_of=as_of, late=late)
 
 
 def _pauses(events, pause_statuses) -> list[tuple[datetime, datetime | None]]:

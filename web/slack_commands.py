@@ -18,12 +18,12 @@ from connectors.slack_inbound import SlashCommand, parse_command
 from connectors.surveys import form_link
 from processors import report_render, slack_replies
 from processors.periods import local_day, week_of
-from processors.rule_schedule import judge
 from store import slack as slack_store
 from store.history import weekly_summary
 from store.models import ExcusedBreach, Survey
 from store.queries import list_tickets
 from store.repo import load_events
+from store.verdicts import judge_ticket
 from web import context
 from web.slack import bp, ephemeral, malformed
 from web.slack_disputes import excuse_refusal
@@ -107,8 +107,8 @@ def ticket(key: str) -> str:
         events = load_events(session, key)
         trail = slack_store.excuse_trail(session, key)
         asked = session.scalars(select(Survey).where(Survey.ticket == key).order_by(Survey.cycle)).all()
+        state = judge_ticket(session, key, events, context.rulebook().schedule, now).state if events else None
     rules = context.rulebook().rules
-    state = judge(events, context.rulebook().schedule, now) if events else None
     if state is None:
         return f"I know no ticket {key} (Slawatch has no events for it)."
     lines = [slack_replies.survey_line(s.cycle, s.via, s.csat, s.communication,
