@@ -123,7 +123,7 @@ class TicketEvent:
         for k, v in data.get("facts", {}).items():
             if k in ("reporter", "assignee"):
                 v = Person.from_json(v)
-            elif k in ("labels", "components") and v is not None:
+            elif (k in ("labels", "components") or k.startswith("field:")) and v is not None:
                 v = tuple(v)
             facts[k] = v
         return cls(

@@ -21,14 +21,15 @@ How a ticket is judged (DESIGN.md, "SLA semantics"):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any, Iterable, Literal, Mapping
 
 from processors.calendar import Calendar
+from processors import sla_cycles as cyc
 from processors.events import EventKind, Person, TicketEvent, format_instant
-from processors.rules import METRICS, Policy, Rules
+from processors.rules import ALL_METRICS, Policy, Rules
 
 ClockState = Literal["running", "paused", "stopped"]
 
@@ -41,8 +42,8 @@ class WarningLevel:
 
 @dataclass(frozen=True)
 class Clock:
-    metric: str  # "first_response" | "resolution"
-    cycle: int  # 1, 2, ... (resolution starts a new cycle on every reopen)
+    metric: str  # "first_response" | "resolution" | "next_response" | "periodic_update"
+    cycle: int  # 1, 2, ... per metric in time order (a reopen, an episode, a reply starts one)
     state: ClockState
     target: timedelta
     elapsed: timedelta  # business time, pauses excluded, up to stop or now
@@ -53,9 +54,13 @@ class Clock:
     paused_for: timedelta  # business time that fell into pauses
     calendar: str
     policy: str
-    vendor: str | None  # vendor at the time the clock stopped (or now, while open)
+    vendor: str | None  # vendor at the time the clock stopped (or now); hand-off: the episode's
     evaluated_at: datetime
     warnings: tuple[WarningLevel, ...] = ()
+    ended_by: str | None = None  # stopped clocks: "response", "resolution" or "handaway"
+    measure: str = "ticket"  # the policy's measure: "ticket" or "handoff"
+    handoff_at: datetime | None = None  # hand-off clocks: the instant the episode began
+    handoff_by: str | None = None  # ... and who made the hand-off (the event's actor)
 
     @property
     def breached(self) -> bool:
@@ -122,6 +127,8 @@ class _History:
     segments: list[_Segment]
     first_response_at: datetime | None
     deleted: bool
+    moments: list[cyc.Moment] = field(default_factory=list)
+    first_response_by: str | None = None  # "response" or "resolution"
 
 
 def evaluate(events: Iterable[TicketEvent], rules: Rules, now: datetime) -> TicketState | None:
@@ -163,6 +170,10 @@ def _fold(events: list[TicketEvent], rules: Rules) -> _History | None:
         responded = any(_is_response(e, facts, initial_status) for e in group)
         if at >= history.created_at and history.first_response_at is None and (responded or segment.resolved):
             history.first_response_at = at
+            history.first_response_by = cyc.RESPONSE if responded else cyc.RESOLUTION
+        reporter = facts.get("reporter")
+        history.moments.append(cyc.Moment(at, tuple(group), reporter if isinstance(reporter, Person) else None,
+                                          segment.vendor, segment.resolved))
         previous = history.segments[-1] if history.segments else None
         if previous is None or (previous.policy, previous.vendor, previous.paused, previous.resolved) != judged:
             history.segments.append(segment)
@@ -219,32 +230,52 @@ def _is_response(event: TicketEvent, facts: Mapping[str, Any], initial_status: s
 
 
 def _clocks(history: _History, policy: Policy, rules: Rules, now: datetime) -> Iterable[Clock]:
-    for metric in METRICS:
+    episodes = cyc.episodes(history.moments, history.created_at) if policy.measure == "handoff" else None
+    for metric in ALL_METRICS:
         if metric not in policy.metrics:
             continue
-        for cycle, (start, stop) in enumerate(_cycles(history, metric), start=1):
-            yield _clock(history, policy, rules, metric, cycle, start, stop, now)
+        if metric in ("next_response", "periodic_update"):
+            found = cyc.communication_cycles(_windows(history, episodes, rules), history.moments, metric)
+        elif episodes is not None:
+            found = cyc.handoff_cycles(episodes, history.moments, metric, rules)
+        else:
+            found = _cycles(history, metric)
+        for number, cycle in enumerate(found, start=1):
+            yield _clock(history, policy, rules, metric, number, cycle, now)
 
 
-def _cycles(history: _History, metric: str) -> list[tuple[datetime, datetime | None]]:
+def _windows(history: _History, episodes: list[cyc.Episode] | None, rules: Rules) -> list[cyc.Window]:
+    """Where communication cycles run: the whole ticket, or each hand-off episode."""
+    if episodes is None:
+        return [cyc.Window(history.created_at, None, None, cyc.ticket_agent, history.first_response_at)]
+    windows = []
+    for episode in episodes:
+        agent = cyc.staff_agent(rules, episode.vendor)
+        first = cyc.first_responses(episode, history.moments, agent)
+        windows.append(cyc.Window(episode.start, episode.end, episode.ended_by, agent, first, episode))
+    return windows
+
+
+def _cycles(history: _History, metric: str) -> list[cyc.Cycle]:
     if metric == "first_response":
-        return [(history.created_at, history.first_response_at)]
-    cycles: list[tuple[datetime, datetime | None]] = []
+        return [cyc.Cycle(history.created_at, history.first_response_at, history.first_response_by)]
+    cycles: list[cyc.Cycle] = []
     start: datetime | None = history.created_at
     for segment in history.segments:
         at = max(segment.start, history.created_at)
         if start is not None and segment.resolved:
-            cycles.append((start, at))
+            cycles.append(cyc.Cycle(start, at, cyc.RESOLUTION))
             start = None
         elif start is None and not segment.resolved:
             start = at
     if start is not None:
-        cycles.append((start, None))
+        cycles.append(cyc.Cycle(start, None))
     return cycles
 
 
-def _clock(history: _History, policy: Policy, rules: Rules, metric: str, cycle: int,
-           start: datetime, stop: datetime | None, now: datetime) -> Clock:
+def _clock(history: _History, policy: Policy, rules: Rules, metric: str, number: int,
+           cycle: cyc.Cycle, now: datetime) -> Clock:
+    start, stop = cycle.start, cycle.stop
     rule = policy.metrics[metric]
     default_calendar = rules.calendars[policy.calendar]
     counted, paused = _pieces(history.segments, start, stop, rules, default_calendar)
@@ -260,11 +291,13 @@ def _clock(history: _History, policy: Policy, rules: Rules, metric: str, cycle: 
         WarningLevel(f, _warning_at(counted, rule.target * f, stop)) for f in rule.warn_at
     )
     return Clock(
-        metric=metric, cycle=cycle,
+        metric=metric, cycle=number,
         state="stopped" if stop is not None else ("paused" if is_paused else "running"),
         target=rule.target, elapsed=elapsed, started_at=start, stopped_at=stop, due_at=due_at,
         breached_at=breached_at, paused_for=_measure(paused, end), calendar=policy.calendar,
-        policy=policy.name, vendor=last.vendor, evaluated_at=now, warnings=warnings,
+        policy=policy.name, vendor=cycle.vendor or last.vendor, evaluated_at=now, warnings=warnings,
+        ended_by=cycle.ended_by if stop is not None else None, measure=policy.measure,
+        handoff_at=cycle.handoff_at, handoff_by=cycle.handoff_by.label() if cycle.handoff_by else None,
     )
 
 
@@ -356,6 +389,8 @@ def clock_json(clock: Clock) -> dict[str, Any]:
         "warnings": [
             {"percent": round(w.fraction * 100, 2), "at": format_instant(w.at)} for w in clock.warnings
         ],
+        "ended_by": clock.ended_by, "measure": clock.measure,
+        "handoff_at": format_instant(clock.handoff_at), "handoff_by": clock.handoff_by,
     }
 
 

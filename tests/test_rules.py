@@ -202,7 +202,7 @@ MISTAKES = [
       "did you mean 'pause_statuses'?"]),
     ("unknown-key-no-suggestion", HEAD + STANDARD + "    owner: bob\n",
      ["rules.yaml:13:5: unknown key 'owner' in policy 'standard'; expected one of: name, match, "
-      "calendar, pause_statuses, metrics"]),
+      "calendar, pause_statuses, metrics, measure"]),
     ("unknown-match-key", HEAD + STANDARD + "    match: {priority: [High]}\n",
      ["rules.yaml:13:13: unknown key 'priority' in the match of policy 'standard'; "
       "did you mean 'priorities'?"]),
@@ -300,7 +300,7 @@ MISTAKES = [
       'id like C024BE91L']),
     ("vendor-empty-match", HEAD + STANDARD + "vendors:\n  acme:\n    match: {projects: []}\n",
      ["rules.yaml:15:5: the match of vendor 'acme' is empty; give at least one of assignees, "
-      "components, labels, projects"]),
+      "components, labels, projects, reporters, fields"]),
     ("bad-target", HEAD + STANDARD + "targets: {csat: 110%, resolution: high}\n",
      ["rules.yaml:13:17: bad target '110%' for csat: write a percentage from 0% to 100%, like 85%",
       "rules.yaml:13:35: bad target 'high' for resolution: write a percentage from 0% to 100%, "
