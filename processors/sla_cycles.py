@@ -198,7 +198,7 @@ def _next_response(window: Window, moment: Moment, running: datetime | None,
             running = None
     open_ = not moment.resolved and (window.end is None or moment.at < window.end)
     answered_before = window.first_response is not None and window.first_response <= moment.at
-    if running is None and reporter_said and open_ and answered_before:
+    if running is None and reporter_said and not agent_said and open_ and answered_before:
         running = moment.at
     return running
 
