@@ -251,3 +251,31 @@ def test_a_clock_ended_by_a_hand_away_is_judged_against_its_target(replayed):
     urgent = next(c for c in replayed["POLICYCHANGE"]["clocks"] if c["metric"] == "first_response")
     assert (urgent["policy"], urgent["target_seconds"], urgent["breached_at"]) == (
         "handoff-urgent", 1800, "2026-01-05T16:30:00Z")
+
+
+def _evaluate(extra: list) -> list:
+    """The engine on TRIAGE's first three rows plus `extra` events (as the connectors make them)."""
+    from connectors.replay import read_events
+    from processors.rules import parse_rules
+    from processors.sla import evaluate
+
+    options, rows, _ = CASES["TRIAGE"]
+    events = read_events([json.dumps(p) for p in _payloads("TRIAGE", options, rows[:3])])
+    state = evaluate(events + extra, parse_rules(RULES), _at("18:00"))
+    return [(c.metric, c.stopped_at, c.ended_by) for c in state.clocks if c.metric == "first_response"]
+
+
+def test_a_slack_answer_by_a_user_mapped_to_the_vendors_staff_is_its_first_response():
+    """connectors/slack_responses.py makes the actor of a Slack answer from the Slack user (id,
+    profile email and name); a staff entry naming that person matches it."""
+    from processors.events import EventKind, Person, TicketEvent
+
+    def answer(at: str, who: Person) -> TicketEvent:
+        return TicketEvent("TRIAGE-1", EventKind.SLACK_RESPONSE, _at(at), f"slack:C1:{at}", actor=who,
+                           source="slack")
+
+    anna = Person(account_id="U024BE7LH", email=None, display_name="Anna Acme")
+    dora = Person(account_id="U0DORA001", email=None, display_name="Dora Desk")
+    assert _evaluate([answer("13:10", dora)]) == [("first_response", None, None)]
+    assert _evaluate([answer("13:10", dora), answer("13:20", anna)]) == [
+        ("first_response", _at("13:20"), "response")]
