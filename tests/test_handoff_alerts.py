@@ -70,3 +70,28 @@ def test_breach_of_a_hand_off_clock_names_the_hand_off(slack_app, clock, fake_sl
     assert "handed off to ACME Outsourcing Mon 5 Jan 12:00 UTC by Dora Desk" in str(breach["blocks"])
     assert "periodic update" in str(messages[3]["blocks"])
     assert "Handed away" in messages[4]["text"] and "Resolved" in messages[2]["text"]
+
+
+@pytest.fixture
+def sla_app(make_app, db_url, rules_path, fake_slack, clock):
+    from tests.slack_helpers import SIGNING_SECRET
+
+    rules_path.write_text(RULES, encoding="utf-8")
+    clock.now = T0
+    return make_app(db_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_API_URL=fake_slack.url,
+                    SLACK_SIGNING_SECRET=SIGNING_SECRET)
+
+
+def test_sla_command_explains_whose_clock_it_is(sla_app, clock):
+    from tests.slack_helpers import command_body, post_slack
+
+    ticket = JiraTicket("OPS-1", T0, summary="VPN down")
+    post(sla_app, ticket.created())
+    clock.now = T0 + timedelta(hours=3)
+    post(sla_app, ticket.assigned(clock.now, ANNA, actor=DORA))
+    clock.now = T0 + timedelta(hours=4, minutes=30)
+    post(sla_app, ticket.assigned(clock.now, DORA, actor=ANNA))
+    answer = post_slack(sla_app.test_client(), "/webhooks/slack/commands", command_body("OPS-1"), clock.now)
+    assert answer.status_code == 200, answer.json
+    assert ("• first response: met late: stopped 30m after the breach — acme's since the hand-off at "
+            "2026-01-05T12:00:00Z by Dora Desk, ended by a hand-away") in answer.json["text"]
