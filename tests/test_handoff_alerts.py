@@ -95,3 +95,26 @@ def test_sla_command_explains_whose_clock_it_is(sla_app, clock):
     assert answer.status_code == 200, answer.json
     assert ("• first response: met late: stopped 30m after the breach — acme's since the hand-off at "
             "2026-01-05T12:00:00Z by Dora Desk, ended by a hand-away") in answer.json["text"]
+
+
+def test_ticket_page_draws_each_clock_with_its_hand_off(make_app, db_url, rules_path, clock):
+    rules_path.write_text(RULES, encoding="utf-8")
+    app = make_app(db_url)
+    ticket = JiraTicket("OPS-1", T0, summary="VPN down")
+    clock.now = T0
+    post(app, ticket.created())
+    clock.now = T0 + timedelta(hours=3)
+    post(app, ticket.assigned(clock.now, ANNA, actor=DORA))
+    clock.now = T0 + timedelta(hours=4, minutes=30)
+    post(app, ticket.assigned(clock.now, DORA, actor=ANNA))
+    tick_at(app, clock, T0 + timedelta(hours=5))  # the worker recomputes the ticket's clocks
+    response = app.test_client().get("/tickets/OPS-1")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "to ACME Outsourcing at" in body and "by Dora Desk (measured from the hand-off)" in body
+    assert ", by a hand-away" in body
+    [bar] = [part for part in body.split('<svg class="chart timeline"')[1:]]
+    assert 'class="handoff"' in bar and 'class="over-target"' in bar and 'class="breach"' in bar
+    assert "<title>hand-away</title>" in bar
+    # the bar spans 12:00-13:30 on an axis from 09:00 to 14:00: x from 8 + 624 * 3/5 to 8 + 624 * 4.5/5
+    assert 'x="382.4"' in bar and 'width="187.2"' in bar

@@ -32,11 +32,14 @@ from store.models import Ticket
 from store.repo import load_events
 from web import context
 from web.svg import attainment_chart
+from web.svg_timeline import clock_timeline, vendor_colour
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/dashboard")
 FRESH_REFRESHES = 3  # stored figures serve while younger than this many SLAWATCH_FIGURES_SECONDS
-METRIC_NAMES = {"first_response": "First response", "resolution": "Resolution"}
+METRIC_NAMES = {"first_response": "First response", "resolution": "Resolution",
+                "next_response": "Next response", "periodic_update": "Periodic update"}
+ENDINGS = {"response": "a response", "resolution": "the resolution", "handaway": "a hand-away"}
 
 
 @bp.before_request
@@ -102,6 +105,7 @@ def _names() -> dict[str | None, str]:
 def render_page(template: str, status: int = 200, **values):
     values.setdefault("zone", _zone())
     values.setdefault("metric_names", METRIC_NAMES)
+    values.setdefault("endings", ENDINGS)
     values.setdefault("vendor_names", _names())
     return render_template(template, **values), status
 
@@ -197,12 +201,17 @@ def ticket(key: str):
         clocks = queries.ticket_clocks(session, key)
     policies = {policy.name: policy for policy in rules.policies}
     explained = []
+    axis = (min([c.started_at for c, _ in clocks] + ([row.created_at] if row.created_at else [])),
+            context.now()) if clocks else None
+    names, vendor_ids = _names(), [v.id for v in rules.vendors]
     for clock, line in clocks:
         policy = policies.get(clock.policy)
         spans = _pauses(events, set(policy.pause_statuses) if policy else set())
         end = clock.stopped_at or context.now()
         pauses = [(s, e) for s, e in spans if s < end and (e is None or e > clock.started_at)]
-        explained.append((clock, line, pauses))
+        bar = clock_timeline(clock, pauses, axis, names.get(clock.vendor, clock.vendor or ""),
+                             vendor_colour(clock.vendor, vendor_ids))
+        explained.append((clock, line, pauses, bar))
     return render_page("dashboard/ticket.html", title=key, ticket=row, events=events, clocks=explained,
                        rules_version=rules.version, now=context.now())
 
