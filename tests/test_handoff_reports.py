@@ -1,0 +1,61 @@
+"""Reports with hand-off clocks and the communication metrics (issue #11): the weekly summary
+shows next_response / periodic_update attainment beside the communication survey, and per vendor
+how many clocks ended by a hand-away; such endings are not counted as resolutions."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from click.testing import CliRunner
+
+from cli import cli
+from tests.jira_payloads import MARIA, JiraTicket, user
+from tests.test_scheduler_alerts import post, tick_at
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+ANNA, BEN, DORA = user("Anna Acme"), user("Ben Beta"), user("Dora Desk")
+RULES = """\
+version: 1
+calendars:
+  always: 24x7
+vendors:
+  acme: {name: ACME Outsourcing, match: {assignees: [Anna Acme]}}
+  beta: {name: Beta Support, match: {assignees: [Ben Beta]}}
+policies:
+  - name: provider
+    measure: handoff
+    calendar: always
+    metrics: {first_response: 1h, resolution: 8h, next_response: 30m, periodic_update: 2h}
+targets: {next_response: 50%}
+"""
+
+
+def test_weekly_report_counts_hand_aways_and_communication_clocks(make_app, db_url, rules_path, clock):
+    rules_path.write_text(RULES, encoding="utf-8")
+    app = make_app(db_url)
+    ticket = JiraTicket("OPS-1", T0, summary="VPN down")
+    at = lambda minutes: T0 + timedelta(minutes=minutes)  # noqa: E731
+    story = [(0, ticket.created), (60, lambda: ticket.assigned(at(60), ANNA, actor=DORA)),
+             (70, lambda: ticket.commented(at(70), ANNA)), (80, lambda: ticket.commented(at(80), MARIA)),
+             (90, lambda: ticket.commented(at(90), ANNA)), (100, lambda: ticket.commented(at(100), MARIA)),
+             (180, lambda: ticket.assigned(at(180), BEN, actor=ANNA)),
+             (200, lambda: ticket.commented(at(200), BEN)), (240, lambda: ticket.resolved(at(240), actor=BEN))]
+    for minutes, payload in story:
+        clock.now = at(minutes)
+        post(app, payload())
+    tick_at(app, clock, at(300))
+
+    env = {"SLAWATCH_DATABASE_URL": db_url, "SLAWATCH_RULES": str(rules_path)}
+    result = CliRunner().invoke(cli, ["report", "weekly", "--end", "2026-01-11"], env=env,
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    sections = result.stdout.split("\n== ")
+    acme = next(s for s in sections if s.startswith("ACME Outsourcing"))
+    beta = next(s for s in sections if s.startswith("Beta Support"))
+    # acme: first response 10m (met), resolution 2h ended by the hand-away to beta (met, not a
+    # resolution), next response 10m (met) and 80m (open at the hand-away, over its 30m: breached),
+    # periodic updates 20m and 90m (met): three clocks ended by the hand-away
+    assert "opened 0, resolved 0," in acme
+    assert "next response: 50.0% (1 of 2 met), above the 50% target; median 10m, p90 1h20m" in acme
+    assert "periodic update: 100.0% (2 of 2 met), above the 80% target; median 20m, p90 1h30m" in acme
+    assert "clocks ended by a hand-away (the ticket left the vendor): 3" in acme
+    assert "resolved 1," in beta and "hand-away" not in beta
