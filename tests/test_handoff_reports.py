@@ -59,3 +59,28 @@ def test_weekly_report_counts_hand_aways_and_communication_clocks(make_app, db_u
     assert "periodic update: 100.0% (2 of 2 met), above the 80% target; median 20m, p90 1h30m" in acme
     assert "clocks ended by a hand-away (the ticket left the vendor): 3" in acme
     assert "resolved 1," in beta and "hand-away" not in beta
+
+
+def test_api_lists_hand_off_clocks_with_their_ending(make_app, db_url, rules_path, clock):
+    rules_path.write_text(RULES, encoding="utf-8")
+    app = make_app(db_url)
+    ticket = JiraTicket("OPS-2", T0, summary="Printer")
+    post(app, ticket.created())
+    clock.now = T0 + timedelta(hours=1)
+    post(app, ticket.assigned(clock.now, ANNA, actor=DORA))
+    clock.now = T0 + timedelta(hours=2)
+    post(app, ticket.assigned(clock.now, None, actor=ANNA))  # handed back to the desk
+    clock.now = T0 + timedelta(hours=2, minutes=30)
+    post(app, ticket.assigned(clock.now, ANNA, actor=DORA))  # and to acme again: open clocks
+    tick_at(app, clock, T0 + timedelta(hours=3))
+    listed = app.test_client().get("/api/tickets").json
+    [row] = [t for t in listed["tickets"] if t["key"] == "OPS-2"]
+    stored = {(c["metric"], c["cycle"]): c for c in row["clocks"]}
+    live = {(c["metric"], c["cycle"]): c for c in app.test_client().get("/api/tickets/OPS-2").json["clocks"]}
+    for clocks in (stored, live):
+        assert (clocks[("first_response", 2)]["state"], clocks[("first_response", 2)]["handoff_at"]) == (
+            "running", "2026-01-05T11:30:00Z")
+        first = clocks[("first_response", 1)]
+        assert (first["vendor"], first["measure"], first["ended_by"], first["handoff_at"], first["handoff_by"],
+                first["stopped_at"], first["breached"]) == (
+            "acme", "handoff", "handaway", "2026-01-05T10:00:00Z", "Dora Desk", "2026-01-05T11:00:00Z", False)
