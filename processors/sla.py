@@ -21,10 +21,11 @@ How a ticket is judged (DESIGN.md, "SLA semantics"):
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Iterable, Literal, Mapping, NamedTuple
 
 from processors.calendar import Calendar
 from processors import sla_cycles as cyc
@@ -103,9 +104,9 @@ class _Segment:
     resolved: bool
 
 
-@dataclass(frozen=True)
-class _Piece:
-    """A stretch of wall-clock time in which a clock counts (or is paused), on one calendar."""
+class _Piece(NamedTuple):
+    """A stretch of wall-clock time in which a clock counts (or is paused), on one calendar
+    (a tuple: clocks make many of them)."""
 
     start: datetime
     end: datetime | None  # None: open-ended (a running clock, extended into the future)
@@ -129,6 +130,15 @@ class _History:
     deleted: bool
     moments: list[cyc.Moment] = field(default_factory=list)
     first_response_by: str | None = None  # "response" or "resolution"
+
+    @property
+    def starts(self) -> list[datetime]:
+        """The segments' starts, for bisecting (computed once: the segments are final by then)."""
+        if len(self._starts) != len(self.segments):
+            self._starts = [s.start for s in self.segments]
+        return self._starts
+
+    _starts: list[datetime] = field(default_factory=list)
 
 
 def evaluate(events: Iterable[TicketEvent], rules: Rules, now: datetime) -> TicketState | None:
@@ -231,11 +241,13 @@ def _is_response(event: TicketEvent, facts: Mapping[str, Any], initial_status: s
 
 def _clocks(history: _History, policy: Policy, rules: Rules, now: datetime) -> Iterable[Clock]:
     episodes = cyc.episodes(history.moments, history.created_at) if policy.measure == "handoff" else None
+    talk = None  # next_response and periodic_update cycles, found together when first needed
     for metric in ALL_METRICS:
         if metric not in policy.metrics:
             continue
         if metric in ("next_response", "periodic_update"):
-            found = cyc.communication_cycles(_windows(history, episodes, rules), history.moments, metric)
+            talk = talk or cyc.communication_cycles(_windows(history, episodes, rules), history.moments)
+            found = talk[metric]
         elif episodes is not None:
             found = cyc.handoff_cycles(episodes, history.moments, metric, rules)
         else:
@@ -278,15 +290,15 @@ def _clock(history: _History, policy: Policy, rules: Rules, metric: str, number:
     start, stop = cycle.start, cycle.stop
     rule = policy.metrics[metric]
     default_calendar = rules.calendars[policy.calendar]
-    counted, paused = _pieces(history.segments, start, stop, rules, default_calendar)
-    last = _segment_at(history.segments, stop or now)
+    counted, paused = _pieces(history.segments, start, stop, rules, default_calendar, history.starts)
+    last = _segment_at(history.segments, stop or now, history.starts)
     is_paused = stop is None and last.paused
     end = stop or now
     elapsed = _measure(counted, end)
-    breached_at = _reach(counted, rule.target)
+    reached = breached_at = _reach(counted, rule.target)
     if breached_at is not None and (breached_at > now or (stop is not None and breached_at >= stop)):
         breached_at = None
-    due_at = None if is_paused else _due(counted, rule.target, stop, last, rules, default_calendar)
+    due_at = None if is_paused else _due(counted, rule.target, stop, last, rules, default_calendar, reached)
     warnings = tuple(
         WarningLevel(f, _warning_at(counted, rule.target * f, stop)) for f in rule.warn_at
     )
@@ -301,24 +313,32 @@ def _clock(history: _History, policy: Policy, rules: Rules, metric: str, number:
     )
 
 
-def _segment_at(segments: list[_Segment], at: datetime) -> _Segment:
+def _segment_at(segments: list[_Segment], at: datetime, starts: list[datetime] | None = None) -> _Segment:
     """The segment in force at `at` (the last one starting at or before it)."""
-    current = segments[0]
-    for segment in segments:
-        if segment.start > at:
-            break
-        current = segment
-    return current
+    starts = [s.start for s in segments] if starts is None else starts
+    return segments[max(bisect_right(starts, at) - 1, 0)]
 
 
 def _pieces(segments: list[_Segment], start: datetime, stop: datetime | None, rules: Rules,
-            default: Calendar) -> tuple[list[_Piece], list[_Piece]]:
+            default: Calendar, starts: list[datetime] | None = None) -> tuple[list[_Piece], list[_Piece]]:
     """Split [start, stop) into the pieces that count and the pieces that were paused.
-    An open clock's last piece ends at None and is cut at `now` by the caller."""
+    An open clock's last piece ends at None and is cut at `now` by the caller. Only the
+    segments that overlap [start, stop) are looked at (`starts`: the segments' starts)."""
     counted: list[_Piece] = []
     paused: list[_Piece] = []
-    bounds = [s.start for s in segments[1:]] + [None]
-    for segment, seg_end in zip(segments, bounds):
+    starts = [s.start for s in segments] if starts is None else starts
+    first = max(bisect_right(starts, start) - 1, 0)
+    if stop is not None and segments[first].start <= start and (
+            first + 1 == len(starts) or starts[first + 1] >= stop):  # common: a clock inside one segment
+        if stop <= start:
+            return counted, paused
+        segment = segments[first]
+        calendar = rules.calendars[segment.policy.calendar] if segment.policy else default
+        (paused if segment.paused else counted).append(_Piece(start, stop, calendar, calendar.elapsed(start, stop)))
+        return counted, paused
+    last = len(segments) if stop is None else bisect_left(starts, stop)
+    bounds = starts[first + 1:last + 1] + [None] * (last + 1 - len(starts))
+    for segment, seg_end in zip(segments[first:last], bounds):
         lo = max(segment.start, start)
         hi = seg_end if stop is None else (stop if seg_end is None else min(seg_end, stop))
         if hi is not None and hi <= lo:
@@ -353,13 +373,15 @@ def _reach(pieces: list[_Piece], amount: timedelta) -> datetime | None:
 
 
 def _due(counted: list[_Piece], target: timedelta, stop: datetime | None, last: _Segment,
-         rules: Rules, default: Calendar) -> datetime | None:
-    """When the target is (or was, or would have been, had the clock kept running) reached."""
-    reached = _reach(counted, target)
+         rules: Rules, default: Calendar, reached: Any = ...) -> datetime | None:
+    """When the target is (or was, or would have been, had the clock kept running) reached;
+    `reached`: `_reach(counted, target)` when the caller has it already."""
+    reached = _reach(counted, target) if reached is ... else reached
     if reached is not None or stop is None:
         return reached
     calendar = rules.calendars[last.policy.calendar] if last.policy else default
-    return _reach(counted + [_Piece(stop, None, calendar)], target)
+    counted_time = sum((piece.length for piece in counted), timedelta(0))  # all finite: stopped
+    return calendar.add(stop, target - counted_time)  # = _reach with an open piece from `stop`
 
 
 def _warning_at(counted: list[_Piece], amount: timedelta, stop: datetime | None) -> datetime | None:

@@ -5,7 +5,7 @@ instant and the ticket's state after them) and asks this module for the cycles o
 
     episodes(moments, created_at, rules) -> list[Episode]     # hand-off policies (`measure: handoff`)
     handoff_cycles(episodes, moments, metric, rules) -> list[Cycle]
-    communication_cycles(windows, moments, metric, ...) -> list[Cycle]
+    communication_cycles(windows, moments) -> {"next_response": [Cycle], "periodic_update": [Cycle]}
 
 An *episode* of vendor V begins at each instant the ticket's vendor becomes V (from none, from
 another vendor, or by a reopen while still V) and ends at the first instant the vendor is no
@@ -105,10 +105,6 @@ def _is_reporter(event: TicketEvent, moment: Moment) -> bool:
     return moment.reporter is not None and event.actor is not None and event.actor.same_as(moment.reporter)
 
 
-def _public_comment(event: TicketEvent) -> bool:
-    return event.kind is EventKind.COMMENTED and event.public
-
-
 def _staff_response(event: TicketEvent, agent: Agent, moment: Moment) -> bool:
     """First response of an episode: a public comment, a status change or a Slack answer by staff."""
     if event.kind is EventKind.COMMENTED and not event.public:
@@ -151,18 +147,54 @@ class Window:
     episode: Episode | None = None
 
 
-def communication_cycles(windows: list[Window], moments: list[Moment], metric: str) -> list[Cycle]:
-    cycles: list[Cycle] = []
-    step = _next_response if metric == "next_response" else _periodic_update
+def communication_cycles(windows: list[Window], moments: list[Moment]) -> dict[str, list[Cycle]]:
+    """next_response and periodic_update cycles, in time order, found in one pass per window.
+    At each instant the stops come first (an agent's comment, the resolution, the window's end),
+    then the starts (an agent's comment starts an update cycle; a reporter's comment not answered
+    at the same instant starts a reply cycle once the first response was given)."""
+    replies: list[Cycle] = []
+    updates: list[Cycle] = []
     for window in windows:
-        running: datetime | None = None
+        reply = update = None
+        end, first = window.end, window.first_response
         for moment in moments:
-            if moment.at < window.start or (window.end is not None and moment.at > window.end):
+            at = moment.at
+            if at < window.start:
                 continue
-            running = step(window, moment, running, cycles)
-        if running is not None:
-            cycles.append(_cycle(window, running, window.end, window.end_reason))
-    return cycles
+            if end is not None and at > end:
+                break
+            agent_said, reporter_said = _said(window, moment)
+            closing = moment.resolved or (end is not None and at >= end)
+            if (reply or update) and (agent_said or closing):
+                reason = RESPONSE if agent_said else RESOLUTION if moment.resolved else window.end_reason
+                if reply is not None:
+                    replies.append(_cycle(window, reply, at, reason))
+                if update is not None:
+                    updates.append(_cycle(window, update, at, reason))
+                reply = update = None
+            if closing:
+                continue
+            if agent_said:
+                update = at
+            elif reporter_said and reply is None and first is not None and first <= at:
+                reply = at
+        if reply is not None:
+            replies.append(_cycle(window, reply, end, window.end_reason))
+        if update is not None:
+            updates.append(_cycle(window, update, end, window.end_reason))
+    return {"next_response": replies, "periodic_update": updates}
+
+
+def _said(window: Window, moment: Moment) -> tuple[bool, bool]:
+    """Whether an agent, and whether the reporter (not also an agent), commented publicly."""
+    agent_said = reporter_said = False
+    for event in moment.events:
+        if event.kind is EventKind.COMMENTED and event.public:
+            if window.agent(event, moment):
+                agent_said = True
+            elif _is_reporter(event, moment):
+                reporter_said = True
+    return agent_said, reporter_said
 
 
 def _cycle(window: Window, start: datetime, stop: datetime | None, ended_by: str | None) -> Cycle:
@@ -170,48 +202,3 @@ def _cycle(window: Window, start: datetime, stop: datetime | None, ended_by: str
     if episode is None:
         return Cycle(start, stop, ended_by)
     return Cycle(start, stop, ended_by, episode.vendor, episode.start, episode.handoff_by)
-
-
-def _stop_reason(window: Window, moment: Moment, answered: bool) -> str | None:
-    if answered:
-        return RESPONSE
-    if moment.resolved:
-        return RESOLUTION
-    if window.end is not None and moment.at >= window.end:
-        return window.end_reason
-    return None
-
-
-def _next_response(window: Window, moment: Moment, running: datetime | None,
-                   cycles: list[Cycle]) -> datetime | None:
-    agent_said = reporter_said = False
-    for event in moment.events:
-        if _public_comment(event):
-            if window.agent(event, moment):
-                agent_said = True
-            elif _is_reporter(event, moment):
-                reporter_said = True
-    if running is not None:
-        reason = _stop_reason(window, moment, agent_said)
-        if reason is not None:
-            cycles.append(_cycle(window, running, moment.at, reason))
-            running = None
-    open_ = not moment.resolved and (window.end is None or moment.at < window.end)
-    answered_before = window.first_response is not None and window.first_response <= moment.at
-    if running is None and reporter_said and not agent_said and open_ and answered_before:
-        running = moment.at
-    return running
-
-
-def _periodic_update(window: Window, moment: Moment, running: datetime | None,
-                     cycles: list[Cycle]) -> datetime | None:
-    agent_said = any(_public_comment(e) and window.agent(e, moment) for e in moment.events)
-    if running is not None:
-        reason = _stop_reason(window, moment, agent_said)
-        if reason is not None:
-            cycles.append(_cycle(window, running, moment.at, reason))
-            running = None
-    open_ = not moment.resolved and (window.end is None or moment.at < window.end)
-    if agent_said and open_:
-        running = moment.at
-    return running
