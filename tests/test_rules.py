@@ -38,7 +38,7 @@ def test_example_rules_yaml_loads_with_expected_objects():
 
     assert rules.version == hashlib.sha256((ROOT / "rules.yaml").read_bytes()).hexdigest()
     assert summary(rules) == f"{ROOT / 'rules.yaml'} OK: version {rules.version[:12]}, " \
-                             f"2 calendars, 1 vendor, 2 policies"
+                             f"2 calendars, 2 vendors, 3 policies"
     support = rules.calendar_specs["support"]
     assert support.timezone == "Asia/Shanghai"
     assert support.weekly == (LUNCH_DAY,) * 5 + ((), ())
@@ -54,7 +54,9 @@ def test_example_rules_yaml_loads_with_expected_objects():
     assert rules.calendar_specs["always"].weekly == (((0, 86400),),) * 7
     assert set(rules.calendars) == {"support", "always"}
 
-    urgent, standard = rules.policies
+    urgent, database, standard = rules.policies
+    assert (urgent.measure, database.measure, standard.measure) == ("ticket", "handoff", "ticket")
+    assert set(database.metrics) == {"first_response", "resolution", "next_response", "periodic_update"}
     assert (urgent.name, urgent.calendar, standard.name, standard.calendar) == \
         ("urgent", "always", "standard", "support")
     assert urgent.match == Match(projects=frozenset({"ops"}), issuetypes=frozenset({"incident"}),
@@ -67,7 +69,8 @@ def test_example_rules_yaml_loads_with_expected_objects():
     assert standard.match.is_empty()
     assert standard.metrics["resolution"].target == timedelta(hours=27)
 
-    (acme,) = rules.vendors
+    acme, globex = rules.vendors
+    assert globex.staff == {"wang lei", "dba-team@globex.example", "li na"}
     assert (acme.id, acme.name, acme.channel, acme.managers) == \
         ("acme", "ACME Outsourcing", "#acme-sla", ("U024BE7LH",))
     assert acme.match.assignees == {"alice@acme.example", "bob chen"}
