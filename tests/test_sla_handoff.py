@@ -279,3 +279,57 @@ def test_a_slack_answer_by_a_user_mapped_to_the_vendors_staff_is_its_first_respo
     assert _evaluate([answer("13:10", dora)]) == [("first_response", None, None)]
     assert _evaluate([answer("13:10", dora), answer("13:20", anna)]) == [
         ("first_response", _at("13:20"), "response")]
+
+
+# The worked example of docs/rules.md ("Hand-off policies"), under the example rules.yaml: policy
+# `database` (measure: handoff, calendar `support`: Asia/Shanghai, 09:00-12:00 and 13:00-18:00).
+WANG, CST = user("Wang Lei"), "+08:00"
+DOC_EXAMPLE = [  # (local time, action, *args)
+    ("2026-03-02T09:00", "create"), ("2026-03-02T10:00", "comment", "dora"),
+    ("2026-03-02T14:00", "assign", "wang", "dora"), ("2026-03-02T15:00", "comment", "wang"),
+    ("2026-03-02T16:00", "comment", "maria"), ("2026-03-02T17:30", "comment", "wang"),
+    ("2026-03-03T10:00", "assign", "dora", "wang"), ("2026-03-03T11:00", "assign", "wang", "dora"),
+    ("2026-03-03T13:30", "resolve", "wang")]
+DOC_CLOCKS = [  # (metric, cycle, started, stopped, elapsed, ended_by), times local
+    ("first_response", 1, "03-02 14:00", "03-02 15:00", "1h", "response"),
+    ("first_response", 2, "03-03 11:00", "03-03 13:30", "1h30m", "response"),
+    ("resolution", 1, "03-02 14:00", "03-03 10:00", "5h", "handaway"),
+    ("resolution", 2, "03-03 11:00", "03-03 13:30", "1h30m", "resolution"),
+    ("next_response", 1, "03-02 16:00", "03-02 17:30", "1h30m", "response"),
+    ("periodic_update", 1, "03-02 15:00", "03-02 17:30", "2h30m", "response"),
+    ("periodic_update", 2, "03-02 17:30", "03-03 10:00", "1h30m", "handaway"),
+]
+
+
+def test_the_worked_example_of_docs_rules_md(tmp_path):
+    people = {**PEOPLE, "wang": WANG}
+    at = lambda text: datetime.fromisoformat(text + CST)  # noqa: E731
+    ticket = JiraTicket("DB-7", at(DOC_EXAMPLE[0][0]), summary="Replica lag on db-03")
+    payloads = []
+    for when, action, *args in DOC_EXAMPLE:
+        if action == "create":
+            payloads.append(ticket.created())
+        elif action == "comment":
+            payloads.append(ticket.commented(at(when), people[args[0]]))
+        elif action == "assign":
+            payloads.append(ticket.assigned(at(when), people[args[0]], actor=people[args[1]]))
+        else:
+            payloads.append(ticket.resolved(at(when), actor=people[args[0]]))
+    (tmp_path / "events.jsonl").write_text("".join(json.dumps(p) + "\n" for p in payloads))
+    rules = Path(__file__).resolve().parents[1] / "rules.yaml"
+    command = [str(Path(sys.executable).parent / "slawatch"), "replay", "--rules", str(rules),
+               "--events", str(tmp_path / "events.jsonl"), "--at", "2026-03-04T00:00:00Z"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    [state] = json.loads(result.stdout)["tickets"]
+    assert state["policy"] == "database"
+
+    def local(text: str | None) -> str | None:
+        return None if text is None else datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(
+            datetime.fromisoformat("2026-03-02T00:00" + CST).tzinfo).strftime("%m-%d %H:%M")
+
+    got = [(c["metric"], c["cycle"], local(c["started_at"]), local(c["stopped_at"]), c["elapsed_seconds"],
+            c["ended_by"]) for c in state["clocks"]]
+    assert got == [(m, n, a, b, _seconds(e), why) for m, n, a, b, e, why in DOC_CLOCKS]
+    assert {c["vendor"] for c in state["clocks"]} == {"globex"}
+    assert [c["handoff_by"] for c in state["clocks"] if c["metric"] == "first_response"] == ["Dora Desk"] * 2
