@@ -84,3 +84,21 @@ def test_api_lists_hand_off_clocks_with_their_ending(make_app, db_url, rules_pat
         assert (first["vendor"], first["measure"], first["ended_by"], first["handoff_at"], first["handoff_by"],
                 first["stopped_at"], first["breached"]) == (
             "acme", "handoff", "handaway", "2026-01-05T10:00:00Z", "Dora Desk", "2026-01-05T11:00:00Z", False)
+
+
+def test_demo_history_has_a_hand_off_vendor_with_hand_backs_and_replies(make_app, db_url):
+    from sqlalchemy import text
+
+    from store.db import get_database
+    from tests.test_dashboard import NOW, _demo_app
+
+    app = _demo_app(make_app, db_url, NOW, tickets=150)
+    with get_database(app).engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT metric, ended_by, count(*) FROM clocks WHERE vendor = 'globex' GROUP BY metric, ended_by")).all()
+        measures = set(connection.execute(text("SELECT DISTINCT vendor, measure FROM clocks")).all())
+    counts = {(metric, ended_by): n for metric, ended_by, n in rows}
+    assert counts[("resolution", "handaway")] > 0  # handed back to the desk
+    assert counts[("first_response", "response")] > 0
+    assert counts[("next_response", "response")] > 0 and counts[("periodic_update", "response")] > 0
+    assert ("globex", "handoff") in measures and ("acme", "ticket") in measures
