@@ -115,6 +115,8 @@ def test_ticket_page_draws_each_clock_with_its_hand_off(make_app, db_url, rules_
     assert ", by a hand-away" in body
     [bar] = [part for part in body.split('<svg class="chart timeline"')[1:]]
     assert 'class="handoff"' in bar and 'class="over-target"' in bar and 'class="breach"' in bar
-    assert "<title>hand-away</title>" in bar
-    # the bar spans 12:00-13:30 on an axis from 09:00 to 14:00: x from 8 + 624 * 3/5 to 8 + 624 * 4.5/5
-    assert 'x="382.4"' in bar and 'width="187.2"' in bar
+    assert "<title>hand-away, 2026-01-05 13:30 UTC</title>" in bar
+    assert "<title>hand-off to ACME Outsourcing by Dora Desk, 2026-01-05 12:00 UTC</title>" in bar
+    # the bar spans 12:00-13:30 on the page's axis, 09:00 (creation) to 13:30 (the last clock's end):
+    # x = 8 + 624 * 3/4.5, width = 624 * 1.5/4.5
+    assert 'x="424.0"' in bar and 'width="208.0"' in bar

@@ -17,7 +17,7 @@ is set.
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -190,6 +190,13 @@ def _pauses(events, pause_statuses) -> list[tuple[datetime, datetime | None]]:
     return spans
 
 
+def _axis(row: Ticket, clocks: list, now: datetime) -> tuple[datetime, datetime]:
+    """The time the ticket page's clock bars share: from the creation to the last clock's end."""
+    first = min([c.started_at for c in clocks] + ([row.created_at] if row.created_at else []))
+    last = max(c.stopped_at or now for c in clocks)
+    return first, max(last, first + (last - first) / 20 if last > first else first + timedelta(hours=1))
+
+
 @bp.get("/tickets/<key>")
 def ticket(key: str):
     rules = context.rulebook().rules
@@ -201,8 +208,7 @@ def ticket(key: str):
         clocks = queries.ticket_clocks(session, key)
     policies = {policy.name: policy for policy in rules.policies}
     explained = []
-    axis = (min([c.started_at for c, _ in clocks] + ([row.created_at] if row.created_at else [])),
-            context.now()) if clocks else None
+    axis = _axis(row, [clock for clock, _ in clocks], context.now()) if clocks else None
     names, vendor_ids = _names(), [v.id for v in rules.vendors]
     for clock, line in clocks:
         policy = policies.get(clock.policy)

@@ -11,7 +11,7 @@ and whose it was. One bar per clock on an axis shared by every clock of the tick
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from markupsafe import Markup, escape
@@ -56,18 +56,22 @@ def clock_timeline(clock: Any, pauses: Sequence[tuple[datetime, datetime | None]
         hx = x(clock.handoff_at)
         by = f" by {clock.handoff_by}" if clock.handoff_by else ""
         parts.append(f'<path d="M{hx:.1f},{BAR_Y - 1} l-5,-9 h10 z" fill="{colour}" class="handoff">'
-                     f"<title>hand-off to {escape(vendor_name)}{escape(by)}</title></path>")
+                     f"<title>hand-off to {escape(vendor_name)}{escape(by)}, {_at(clock.handoff_at)}</title></path>")
     if clock.stopped_at is not None:
         sx, ending = x(clock.stopped_at), ENDINGS.get(getattr(clock, "ended_by", None) or "", "stop")
         parts.append(f'<line x1="{sx:.1f}" x2="{sx:.1f}" y1="{BAR_Y - 3}" y2="{BAR_Y + BAR_H + 3}" '
-                     f'stroke="#111" stroke-width="2" class="stop"><title>{ending}</title></line>'
+                     f'stroke="#111" stroke-width="2" class="stop"><title>{ending}, {_at(clock.stopped_at)}</title></line>'
                      f'<text x="{sx:.1f}" y="{HEIGHT - 4}" text-anchor="middle">{ending}</text>')
     if breached is not None:
         bx = x(breached)
         parts.append(f'<path d="M{bx:.1f},{BAR_Y + BAR_H + 1} l5,6 l-5,6 l-5,-6 z" fill="{BREACH_COLOUR}" '
-                     f'class="breach"><title>breach</title></path>')
+                     f'class="breach"><title>breach, {_at(breached)}</title></path>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _at(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _rect(x0: float, x1: float, fill: str, what: str, opacity: str = "1") -> str:
