@@ -30,7 +30,7 @@ from typing import Any, Iterable, Literal, Mapping, NamedTuple
 from processors.calendar import Calendar
 from processors import sla_cycles as cyc
 from processors.events import EventKind, Person, TicketEvent, format_instant
-from processors.rules import ALL_METRICS, Policy, Rules
+from processors.rules import ALL_METRICS, METRICS, Policy, Rules
 
 ClockState = Literal["running", "paused", "stopped"]
 
@@ -170,6 +170,7 @@ def _fold(events: list[TicketEvent], rules: Rules) -> _History | None:
     facts: dict[str, Any] = {}
     history = _History(created.ticket, facts, created.at, [], None, False)
     initial_status = created.facts.get("status")
+    keep_moments = _needs_moments(rules)
     for at, group in groupby(events, key=lambda e: e.at):
         group = list(group)
         for event in group:
@@ -181,13 +182,19 @@ def _fold(events: list[TicketEvent], rules: Rules) -> _History | None:
         if at >= history.created_at and history.first_response_at is None and (responded or segment.resolved):
             history.first_response_at = at
             history.first_response_by = cyc.RESPONSE if responded else cyc.RESOLUTION
-        reporter = facts.get("reporter")
-        history.moments.append(cyc.Moment(at, tuple(group), reporter if isinstance(reporter, Person) else None,
-                                          segment.vendor, segment.resolved))
+        if keep_moments:
+            reporter = facts.get("reporter")
+            history.moments.append(cyc.Moment(at, tuple(group), reporter if isinstance(reporter, Person) else None,
+                                              segment.vendor, segment.resolved))
         previous = history.segments[-1] if history.segments else None
         if previous is None or (previous.policy, previous.vendor, previous.paused, previous.resolved) != judged:
             history.segments.append(segment)
     return history
+
+
+def _needs_moments(rules: Rules) -> bool:
+    """Whether any policy needs the instant-by-instant record (hand-off or communication clocks)."""
+    return any(p.measure == "handoff" or len(p.metrics.keys() - METRICS) for p in rules.policies)
 
 
 def _apply_facts(facts: dict[str, Any], event: TicketEvent) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from processors.events import EventKind, Person, TicketEvent
 from processors.rules import Rules
@@ -28,9 +28,8 @@ RESPONSE, RESOLUTION, HANDAWAY = "response", "resolution", "handaway"
 _HANDING_KINDS = (EventKind.ASSIGNEE_CHANGED, EventKind.FIELDS_CHANGED, EventKind.CREATED)
 
 
-@dataclass(frozen=True)
-class Moment:
-    """The events of one instant and the ticket's state after them."""
+class Moment(NamedTuple):
+    """The events of one instant and the ticket's state after them (a tuple: one per instant)."""
 
     at: datetime
     events: tuple[TicketEvent, ...]
