@@ -16,6 +16,9 @@ How a ticket is judged (DESIGN.md, "SLA semantics"):
 - `first_response` starts at creation and stops at the first response (see `_is_response`) or at
   resolution; `resolution` starts at creation, stops when the ticket becomes resolved, and a
   reopen starts a new cycle.
+- `measure: handoff` policies, and the metrics next_response and periodic_update, take their
+  cycles from processors/sla_cycles.py (episodes per vendor, staff-only answers); each clock says
+  how it ended (`ended_by`) and, for hand-off clocks, when and by whom the ticket was handed off.
 - due_at / breached_at / warnings are the instants the counted time reaches the target (or a
   fraction of it); for a running clock the current segment is extended into the future.
 """
