@@ -151,6 +151,7 @@ def _card_section(cards: QuarterlyScorecards, card: Scorecard) -> Block:
         lines.append("      by month: " + " · ".join(
             f"{month.first_day:%b} {pct(s.attainment)}" for month, s in zip(cards.months, card.monthly[m])))
     lines += [satisfaction_line(s) for s in card.satisfaction.values()]
+    lines += [escape(line) for line in communication_lines(card.communication, card.handaways)]
     return section("\n".join(lines))
 
 

@@ -240,6 +240,9 @@ def weekly_csv(summary: WeeklySummary) -> str:
             rows.append([summary.period.label, vendor, section.name, s.question, _number(s.target),
                          s.answered, s.positive, 0, _number(s.attainment), mark(s.above),
                          "", "", "", "", "", "", ""])
+        for m, s in section.communication.items():  # next_response, periodic_update when counted
+            rows.append([summary.period.label, vendor, section.name, m, *_stats_cells(s), "",
+                         s.median_seconds, s.p90_seconds, "", "", "", ""])
     return _csv(WEEKLY_HEADER, rows)
 
 
@@ -256,6 +259,9 @@ def _scorecard_rows(cards: QuarterlyScorecards, card: Scorecard) -> list[list]:
     for s in card.satisfaction.values():
         rows.append([*head, s.question, cards.period.label, _number(s.target), s.answered, s.positive,
                      0, _number(s.attainment), mark(s.above), "", "", "", "", ""])
+    for m, s in card.communication.items():  # next_response, periodic_update when counted
+        rows.append([*head, m, cards.period.label, *_stats_cells(s), "", s.median_seconds, s.p90_seconds,
+                     s.counted - s.met, versions])
     return rows
 
 

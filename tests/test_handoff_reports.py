@@ -102,3 +102,30 @@ def test_demo_history_has_a_hand_off_vendor_with_hand_backs_and_replies(make_app
     assert counts[("first_response", "response")] > 0
     assert counts[("next_response", "response")] > 0 and counts[("periodic_update", "response")] > 0
     assert ("globex", "handoff") in measures and ("acme", "ticket") in measures
+
+
+def test_csv_and_slack_reports_carry_the_communication_metrics(make_app, db_url, rules_path, clock):
+    """The same story as above, as `slawatch report weekly --format csv`, and the weekly summary
+    and the quarterly scorecards queued for Slack (`--post`)."""
+    import csv
+    import io
+
+    test_weekly_report_counts_hand_aways_and_communication_clocks(make_app, db_url, rules_path, clock)
+    env = {"SLAWATCH_DATABASE_URL": db_url, "SLAWATCH_RULES": str(rules_path)}
+    result = CliRunner().invoke(cli, ["report", "weekly", "--end", "2026-01-11", "--format", "csv"], env=env,
+                                catch_exceptions=False)
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    acme = {r["metric"]: r for r in rows if r["vendor"] == "acme"}
+    assert (acme["next_response"]["counted"], acme["next_response"]["met"], acme["next_response"]["mark"]) == (
+        "2", "1", "above")
+    assert acme["periodic_update"]["target_percent"] == "80.00"  # the communication target
+    rules_path.write_text(RULES + 'reports: {weekly: {channel: "#sla-weekly"}, quarterly: {channel: "#sla-q"}}\n')
+    for kind, end in (("weekly", "2026-01-11"), ("quarterly", "2026-03-31")):
+        posted = CliRunner().invoke(cli, ["report", kind, "--end", end, "--post"], env=env, catch_exceptions=False)
+        assert posted.exit_code == 0, posted.stderr
+    from tests.test_report_cli import _outbox
+    queued = _outbox(db_url)
+    for key in ("report:weekly:2026-W02", next(k for k in queued if k.startswith("report:quarterly:"))):
+        blocks = queued[key]["blocks"]
+        assert "next response: 50.0% (1 of 2 met), above the 50% target" in blocks, key
+        assert "clocks ended by a hand-away (the ticket left the vendor): 3" in blocks, key
