@@ -129,3 +129,12 @@ def test_csv_and_slack_reports_carry_the_communication_metrics(make_app, db_url,
         blocks = queued[key]["blocks"]
         assert "next response: 50.0% (1 of 2 met), above the 50% target" in blocks, key
         assert "clocks ended by a hand-away (the ticket left the vendor): 3" in blocks, key
+
+
+def test_vendor_page_shows_the_communication_clocks(make_app, db_url):
+    from tests.test_dashboard import NOW, _demo_app, _text
+
+    app = _demo_app(make_app, db_url, NOW, tickets=150)
+    text = _text(app.test_client().get("/vendors/globex"))
+    assert "Next response (" in text and "Periodic update (" in text
+    assert "Next response" not in _text(app.test_client().get("/vendors/acme"))  # ticket measure, no such metric

@@ -25,7 +25,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from processors.events import EventKind
 from processors.reports import NO_VENDOR, MetricStats
-from processors.rules import METRICS
+from processors.rules import COMMUNICATION_METRICS, METRICS
 from store import dashboard as queries
 from store.figures import dashboard_periods, page_figures
 from store.models import Ticket
@@ -164,12 +164,14 @@ def vendor(vendor_id: str):
              for week in weeks]
     card = _section(figures, vendor_id, quarter, periods.last_quarter)
     card.monthly = {m: tuple(_section(figures, vendor_id, month).metrics[m] for month in months) for m in METRICS}
+    card.communication = {m: s for m in COMMUNICATION_METRICS if (s := figures.stats(vendor_id, quarter, m)) and s.counted}
     labels = [period.label for period in weeks]
     series = {m: [values.get(m) for _, values in trend] for m in METRICS}
     chart = attainment_chart(f"{found.name}: attainment per week, {labels[0]} to {labels[-1]}",
                              labels, series, rules.targets)
     return render_page("dashboard/vendor.html", title=found.name, vendor=found, trend=trend, chart=chart,
-                       card=card, quarter=quarter, worst=worst, targets=rules.targets, metrics=METRICS, as_of=as_of)
+                       card=card, quarter=quarter, worst=worst, targets=rules.targets, metrics=METRICS, as_of=as_of,
+                       communication_targets={m: rules.target_of(m) for m in COMMUNICATION_METRICS})
 
 
 def _pauses(events, pause_statuses) -> list[tuple[datetime, datetime | None]]:
