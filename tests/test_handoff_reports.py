@@ -138,3 +138,32 @@ def test_vendor_page_shows_the_communication_clocks(make_app, db_url):
     text = _text(app.test_client().get("/vendors/globex"))
     assert "Next response (" in text and "Periodic update (" in text
     assert "Next response" not in _text(app.test_client().get("/vendors/acme"))  # ticket measure, no such metric
+
+
+def test_backtest_of_a_proposed_periodic_update_target(app, post_jira, clock):
+    """Proposing `periodic_update: 30m` on today's history: the cycles it would have had, judged."""
+    from processors.backtest import render
+    from processors.periods import Period
+    from processors.rules import parse_rules
+    from store.backtest import run_backtest
+    from store.db import get_database
+    from store.rulebook import get_rulebook
+    from tests.conftest import RULES_YAML
+    from tests.jira_payloads import AGENT
+
+    clock.now = T0 + timedelta(days=2)
+    ticket = JiraTicket("OPS-1", T0, components=("Network",))
+    for payload in (ticket.created(), ticket.commented(T0 + timedelta(minutes=10), AGENT),
+                    ticket.commented(T0 + timedelta(minutes=30), AGENT),
+                    ticket.commented(T0 + timedelta(minutes=90), AGENT), ticket.resolved(T0 + timedelta(hours=2))):
+        assert post_jira(payload).status_code == 200
+    proposed = RULES_YAML.replace("      resolution: {target: 8h, warn_at: [75%]}\n",
+                                  "      resolution: {target: 8h, warn_at: [75%]}\n      periodic_update: 30m\n", 1)
+    window = Period("month", "2026-01", datetime(2026, 1, 1, tzinfo=timezone.utc),
+                    datetime(2026, 2, 1, tzinfo=timezone.utc), "UTC")
+    result = run_backtest(get_database(app), get_rulebook(app).rules, parse_rules(proposed), window, clock.now)
+    after = result.after[("acme", "periodic_update")]
+    assert (after.counted, after.met, after.target) == (3, 2, 0.80)  # 20m, 60m (breached), 30m
+    assert [(c.metric, c.cycle) for c in result.gained] == [("periodic_update", 2)]
+    rows = [line.split() for line in render(result, {"acme": "ACME"}, None).splitlines()]
+    assert ["ACME", "periodic_update", "-", "66.7%", "(2/3)"] in rows
