@@ -31,7 +31,6 @@ from typing import Any, Callable, Mapping
 
 from connectors.errors import InvalidSignature, IssueKeyMissing, MalformedPayload
 from processors.events import EventKind, Person, TicketEvent
-from processors.rules import field_fact
 from processors.rules_policies import SYSTEM_FIELDS
 
 log = logging.getLogger(__name__)
@@ -155,9 +154,9 @@ def facts_from_fields(fields: Any, where: str = "issue.fields") -> dict[str, Any
         facts["labels"] = tuple(_expect(v, str, f"{where}.labels[]") for v in labels if v is not None)
     if "components" in fields:
         facts["components"] = _component_names(fields["components"], f"{where}.components")
-    for field_id, value in fields.items():
-        if is_kept_field(field_id):
-            facts[field_fact(field_id)] = field_values(value)
+    kept = {field_id: field_values(value) for field_id, value in fields.items() if is_kept_field(field_id)}
+    if kept:  # a full snapshot of the issue (a trimmed one shows no custom field): empty ones left out
+        facts["fields"] = {field_id: texts for field_id, texts in kept.items() if texts is not None}
     return facts
 
 

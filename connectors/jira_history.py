@@ -22,7 +22,6 @@ from typing import Any, Iterable, Mapping
 from connectors.errors import MalformedPayload
 from connectors.jira import (Issue, changelog_events, comment_event, facts_from_fields, field_values,
                              is_kept_field, parse_jira_time, person_from_json)
-from processors.rules import field_fact
 from processors.events import EventKind, Person, TicketEvent
 
 
@@ -92,7 +91,9 @@ def _rewind(facts: dict[str, Any], items: list[Mapping[str, Any]], categories: M
     for item in items:
         if is_kept_field(item.get("fieldId")) and item.get("fieldtype") not in (None, "jira"):
             old_text = item.get("fromString")
-            before[field_fact(item["fieldId"])] = field_values(old_text.split(",") if old_text else None)
+            kept = dict(before.get("fields") or {})
+            kept[item["fieldId"]] = field_values(old_text.split(",") if old_text else None)
+            before["fields"] = {k: v for k, v in kept.items() if v is not None}
             continue
         if item.get("fieldtype") not in (None, "jira"):
             continue

@@ -101,7 +101,7 @@ class Match:
             person = facts.get("reporter")
             yield isinstance(person, Person) and bool(person.identifiers() & self.reporters)
         for field_id, values in self.fields:
-            yield any(_folded(v) in values for v in facts.get(field_fact(field_id)) or ())
+            yield any(_folded(v) in values for v in (facts.get("fields") or {}).get(field_id) or ())
 
     def all_of(self, facts: Mapping[str, Any]) -> bool:
         """Policy semantics: every given criterion holds (an empty match holds for every ticket)."""
@@ -110,11 +110,6 @@ class Match:
     def any_of(self, facts: Mapping[str, Any]) -> bool:
         """Vendor semantics: at least one given criterion holds."""
         return any(self._hits(facts))
-
-
-def field_fact(field_id: str) -> str:
-    """The fact key under which events carry a Jira field's values (connectors/jira.py)."""
-    return f"field:{field_id}"
 
 
 def _folded(value: Any) -> str:

@@ -73,18 +73,18 @@ def test_custom_field_values_become_facts():
     ticket = JiraTicket("OPS-1", START)
     [event] = parse_webhook(_with_fields(ticket.created(), **CUSTOM))
     facts = event.facts
-    assert facts["field:customfield_10050"] == ("Gold",)
-    assert facts["field:customfield_10010"] == ("Get IT help",)
-    assert facts["field:customfield_10002"] == ("Client Corp", "Client SA")
-    assert facts["field:customfield_10060"] == ("Kim Key", "5f8e2a", "kim@x.example")
-    assert facts["field:customfield_10070"] == ("EU", "Paris")
-    assert facts["field:customfield_10080"] == ("A", "B")
-    assert facts["field:customfield_10090"] == ("Acme contract 42",)
-    assert facts["field:customfield_10091"] is None
-    assert facts["field:fixVersions"] == ("2026.1",)
-    assert "field:description" not in facts and "field:watches" not in facts
+    assert facts["fields"]["customfield_10050"] == ("Gold",)
+    assert facts["fields"]["customfield_10010"] == ("Get IT help",)
+    assert facts["fields"]["customfield_10002"] == ("Client Corp", "Client SA")
+    assert facts["fields"]["customfield_10060"] == ("Kim Key", "5f8e2a", "kim@x.example")
+    assert facts["fields"]["customfield_10070"] == ("EU", "Paris")
+    assert facts["fields"]["customfield_10080"] == ("A", "B")
+    assert facts["fields"]["customfield_10090"] == ("Acme contract 42",)
+    assert "customfield_10091" not in facts["fields"]  # empty: left out (a full snapshot says so)
+    assert facts["fields"]["fixVersions"] == ("2026.1",)
+    assert "description" not in facts["fields"] and "watches" not in facts["fields"]
     stored = TicketEvent.from_json(json.loads(event.dumps()))  # as the store keeps it
-    assert stored.facts["field:customfield_10002"] == facts["field:customfield_10002"]
+    assert stored.facts["fields"] == facts["fields"]
 
 
 def test_a_custom_field_change_is_an_event():
@@ -93,7 +93,7 @@ def test_a_custom_field_change_is_an_event():
     [event] = parse_webhook(_tier_changed(ticket, START + timedelta(hours=1), DORA, None, GOLD))
     assert (event.kind, event.dedup_key.rsplit(":", 1)[-1], event.to_value) == (
         EventKind.FIELDS_CHANGED, "Support tier", "Gold")
-    assert event.facts["field:customfield_10050"] == ("Gold",)
+    assert event.facts["fields"]["customfield_10050"] == ("Gold",)
     assert event.actor.display_name == "Dora Desk"
 
 

@@ -85,10 +85,10 @@ CAROL = Person(account_id="712020:c", email="carol@client.example", display_name
 
 @pytest.mark.parametrize("facts, vendor", [
     ({"assignee": ALICE}, "acme"),
-    ({"field:customfield_10010": ("gold",)}, "acme"),
-    ({"field:customfield_10010": ("Silver", "GOLD")}, "acme"),
-    ({"field:customfield_10010": ("Silver",)}, None),
-    ({"field:customfield_10010": None}, None),
+    ({"fields": {"customfield_10010": ("gold",)}}, "acme"),
+    ({"fields": {"customfield_10010": ("Silver", "GOLD")}}, "acme"),
+    ({"fields": {"customfield_10010": ("Silver",)}}, None),
+    ({"fields": {}}, None),
     ({"reporter": CAROL}, "beta"),
     ({"reporter": ALICE}, None),
 ], ids=["assignee", "field-option", "field-array-element", "other-value", "field-empty",
@@ -104,9 +104,9 @@ def test_policy_fields_and_reporters_all_must_fit():
         "  - name: gold\n    match: {reporters: [Carol], fields: {customfield_10010: [Gold]}}\n"
         "    calendar: always\n    metrics: {first_response: 1h}\n  - name: standard\n")
     rules = parse_rules(text)
-    assert rules.select_policy({"reporter": CAROL, "field:customfield_10010": ("Gold",)}).name == "gold"
+    assert rules.select_policy({"reporter": CAROL, "fields": {"customfield_10010": ("Gold",)}}).name == "gold"
     assert rules.select_policy({"reporter": CAROL}).name == "standard"
-    assert rules.select_policy({"reporter": ALICE, "field:customfield_10010": ("Gold",)}).name == "standard"
+    assert rules.select_policy({"reporter": ALICE, "fields": {"customfield_10010": ("Gold",)}}).name == "standard"
 
 
 def test_staff_defaults_to_match_assignees():
