@@ -31,6 +31,7 @@ from typing import Any, Callable, Mapping
 
 from connectors.errors import InvalidSignature, IssueKeyMissing, MalformedPayload
 from processors.events import EventKind, Person, TicketEvent
+from processors.rules_policies import SYSTEM_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,47 @@ def facts_from_fields(fields: Any, where: str = "issue.fields") -> dict[str, Any
         facts["labels"] = tuple(_expect(v, str, f"{where}.labels[]") for v in labels if v is not None)
     if "components" in fields:
         facts["components"] = _component_names(fields["components"], f"{where}.components")
+    kept = {field_id: field_values(value) for field_id, value in fields.items() if is_kept_field(field_id)}
+    if kept:  # a full snapshot of the issue (a trimmed one shows no custom field): empty ones left out
+        facts["fields"] = {field_id: texts for field_id, texts in kept.items() if texts is not None}
     return facts
+
+
+_USER_FORMS = ("accountId", "name", "key", "emailAddress", "displayName")
+_VALUE_KEYS = ("value", "name", "key", "displayName", "accountId", "emailAddress")
+_NESTED_KEYS = ("child", "requestType")  # a cascading select's second level; JSM's request type
+_MAX_VALUES = 50
+
+
+def is_kept_field(field_id: Any) -> bool:
+    """The fields kept as facts for `fields:` matching: custom fields and a few system ones."""
+    return isinstance(field_id, str) and (field_id.startswith("customfield_") or field_id in SYSTEM_FIELDS)
+
+
+def field_values(value: Any) -> tuple[str, ...] | None:
+    """Any Jira field value -> the texts a `fields:` match compares: an option's value, a user's
+    forms, a named object's name, every element of an array; None when the field is empty."""
+    out: list[str] = []
+    _collect(value, out, 0)
+    return tuple(dict.fromkeys(out)) or None
+
+
+def _collect(value: Any, out: list[str], depth: int) -> None:
+    if value is None or len(out) >= _MAX_VALUES or depth > 3:
+        return
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        text = str(value).strip()
+        if text and len(text) <= 255:
+            out.append(text)
+    elif isinstance(value, list):
+        for item in value:
+            _collect(item, out, depth + 1)
+    elif isinstance(value, dict):
+        for key in _VALUE_KEYS:
+            if isinstance(value.get(key), (str, int)) and not isinstance(value.get(key), bool):
+                _collect(value[key], out, depth + 1)
+        for key in _NESTED_KEYS:
+            _collect(value.get(key), out, depth + 1)
 
 
 def _status_facts(status: dict[str, Any] | None, where: str) -> dict[str, Any]:
@@ -344,7 +385,8 @@ def changelog_events(issue: Issue, changelog: dict[str, Any] | None, at: datetim
     events: dict[str, TicketEvent] = {}  # multi-value fields (Component) give one item per value
     for item in _expect(changelog.get("items"), list, "changelog.items") or []:
         item = _expect(item, dict, "changelog.items[]")
-        if item is not None and _text(item, "fieldtype", "changelog.items[]") in (None, "jira"):
+        fieldtype = None if item is None else _text(item, "fieldtype", "changelog.items[]")
+        if item is not None and (fieldtype in (None, "jira") or is_kept_field(item.get("fieldId"))):
             event = _item_event(issue, item, changelog_id, at, actor)
             if event is not None:
                 events.setdefault(event.dedup_key, event)
@@ -356,6 +398,8 @@ def _item_event(issue: Issue, item: Mapping[str, Any], changelog_id: str | None,
     where = "changelog.items[]"
     field = _text(item, "field", where)
     kind = _ITEM_KINDS.get(field or "")
+    if is_kept_field(item.get("fieldId")) and _text(item, "fieldtype", where) not in (None, "jira"):
+        kind = EventKind.FIELDS_CHANGED  # a custom field: the issue's facts carry its new value
     if kind is None:
         return None
     before, after = _text(item, "fromString", where), _text(item, "toString", where)

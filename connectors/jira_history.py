@@ -20,8 +20,8 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from connectors.errors import MalformedPayload
-from connectors.jira import (Issue, changelog_events, comment_event, facts_from_fields,
-                             parse_jira_time, person_from_json)
+from connectors.jira import (Issue, changelog_events, comment_event, facts_from_fields, field_values,
+                             is_kept_field, parse_jira_time, person_from_json)
 from processors.events import EventKind, Person, TicketEvent
 
 
@@ -89,6 +89,12 @@ def _rewind(facts: dict[str, Any], items: list[Mapping[str, Any]], categories: M
     """The facts before a history whose items led to `facts`."""
     before = dict(facts)
     for item in items:
+        if is_kept_field(item.get("fieldId")) and item.get("fieldtype") not in (None, "jira"):
+            old_text = item.get("fromString")
+            kept = dict(before.get("fields") or {})
+            kept[item["fieldId"]] = field_values(old_text.split(",") if old_text else None)
+            before["fields"] = {k: v for k, v in kept.items() if v is not None}
+            continue
         if item.get("fieldtype") not in (None, "jira"):
             continue
         field, old, new, old_id = (item.get("field"), item.get("fromString"), item.get("toString"),

@@ -114,6 +114,10 @@ def _fields(alert: Alert) -> list[dict]:
 def _why(alert: Alert) -> str:
     clock = alert.clock
     parts = [f"Policy *{escape(clock.policy)}*", f"calendar *{escape(clock.calendar)}*"]
+    if clock.handoff_at is not None:  # a hand-off policy: the clock runs from the hand-off
+        by = f" by {escape(clock.handoff_by)}" if clock.handoff_by else ""
+        parts.append(f"handed off to {escape(alert.vendor_name) or 'the vendor'} "
+                     f"{local_time(clock.handoff_at, alert.timezone)}{by}")
     if clock.paused_seconds:
         parts.append(f"paused {spoken(timedelta(seconds=clock.paused_seconds))}")
     if clock.cycle > 1:
@@ -176,8 +180,9 @@ def resolved_late_reply(alert: Alert) -> tuple[str, list[dict]]:
     stopped = clock.stopped_at or alert.at
     late = stopped - clock.breached_at if clock.breached_at else None
     by = f" {spoken(late)} after the breach" if late is not None else " after the breach"
+    ended = "Handed away" if clock.ended_by == "handaway" else "Resolved"
     return _reply(f"{ICONS['resolved_late']} {key_link(alert)} {metric_words(alert.metric)}: "
-                  f"Resolved{by} ({local_time(stopped, alert.timezone)})")
+                  f"{ended}{by} ({local_time(stopped, alert.timezone)})")
 
 
 def acknowledged_reply(alert: Alert) -> tuple[str, list[dict]]:

@@ -15,7 +15,7 @@ from processors.reports import (
     METRICS, ClockRecord, MetricStats, QuarterlyScorecards, Satisfaction, Scorecard, WeeklySummary, WeekSection,
 )
 from processors.report_render import (
-    METRIC_NAMES, dur, judged_text, mark, pct, per_section, period_text, pp, target_pct,
+    METRIC_NAMES, communication_lines, dur, judged_text, mark, pct, per_section, period_text, pp, target_pct,
 )
 from processors.rule_schedule import Judged
 
@@ -94,6 +94,7 @@ def _week_section(section_: WeekSection, versions: bool = False) -> Block:
              f" · open breaches {section_.open_breaches}", *_judged_line(section_.judged_by, versions)]
     lines += [metric_line(section_.metrics[m], section_.change_pp(m), "last week") for m in METRICS]
     lines += [satisfaction_line(s) for s in section_.satisfaction.values()]
+    lines += [escape(line) for line in communication_lines(section_.communication, section_.handaways)]
     if section_.excused:
         lines.append(f"excused breaches (not counted): {len(section_.excused)}")
     return section("\n".join(lines))
@@ -150,6 +151,7 @@ def _card_section(cards: QuarterlyScorecards, card: Scorecard) -> Block:
         lines.append("      by month: " + " · ".join(
             f"{month.first_day:%b} {pct(s.attainment)}" for month, s in zip(cards.months, card.monthly[m])))
     lines += [satisfaction_line(s) for s in card.satisfaction.values()]
+    lines += [escape(line) for line in communication_lines(card.communication, card.handaways)]
     return section("\n".join(lines))
 
 

@@ -71,6 +71,9 @@ class ClockView:
     vendor: str | None  # vendor id
     acknowledged_by: str | None = None  # Slack user id, once a manager acknowledged the breach
     acknowledged_at: datetime | None = None
+    ended_by: str | None = None  # stopped clocks: response | resolution | handaway
+    handoff_at: datetime | None = None  # hand-off policies: when the ticket was handed to the vendor
+    handoff_by: str | None = None  # ... and who handed it off
 
 
 @dataclass(frozen=True)

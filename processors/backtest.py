@@ -26,7 +26,7 @@ from processors.events import TicketEvent
 from processors.periods import Period
 from processors.reports import NO_VENDOR, ClockRecord, MetricStats, metric_stats
 from processors.rule_schedule import RuleSchedule, as_schedule
-from processors.rules import METRICS, Rules
+from processors.rules import ALL_METRICS, COMMUNICATION_METRICS, METRICS, Rules
 from processors.sla import evaluate
 
 ALL = "*"  # the vendor key of the all-vendors line
@@ -108,7 +108,8 @@ class Backtest:
             for clock in state.clocks:
                 record = ClockRecord(state.key, clock.metric, clock.cycle, clock.vendor,
                                      int(clock.target.total_seconds()), int(clock.elapsed.total_seconds()),
-                                     clock.stopped_at, clock.breached_at, summary, rules_version=rules.version)
+                                     clock.stopped_at, clock.breached_at, summary, rules_version=rules.version,
+                                     ended_by=clock.ended_by)
                 if self._counts(record):
                     records.append(record)
 
@@ -139,8 +140,10 @@ class Backtest:
         for record in records:
             groups[record.vendor or NO_VENDOR].append(record)
             groups[ALL].append(record)
-        return {(vendor, metric): metric_stats(mine, metric, self.window, rules.targets)
-                for vendor, mine in groups.items() for metric in METRICS}
+        metrics = METRICS + tuple(m for m in COMMUNICATION_METRICS if any(r.metric == m for r in records))
+        targets = {**rules.targets, **{m: rules.target_of(m) for m in COMMUNICATION_METRICS}}
+        return {(vendor, metric): metric_stats(mine, metric, self.window, targets)
+                for vendor, mine in groups.items() for metric in metrics}
 
 
 def _changes(before: list[ClockRecord], after: list[ClockRecord]) -> tuple[Change, ...]:
@@ -183,7 +186,7 @@ def render(comparison: Comparison, names: Mapping[str, str], jira_url: str | Non
     vendors = sorted({v for v, _ in (*comparison.before, *comparison.after)}, key=lambda v: (v == ALL, v))
     for vendor in vendors:
         label = "all vendors" if vendor == ALL else names.get(vendor, vendor)
-        for metric in METRICS:
+        for metric in [m for m in ALL_METRICS if (vendor, m) in comparison.before or (vendor, m) in comparison.after]:
             was, now = comparison.before.get((vendor, metric)), comparison.after.get((vendor, metric))
             delta = ("" if was is None or now is None or was.attainment is None or now.attainment is None
                      else f"{(now.attainment - was.attainment) * 100:+.1f}pp")

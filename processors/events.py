@@ -34,6 +34,7 @@ class EventKind(StrEnum):
 FACT_KEYS = (
     "project", "issuetype", "priority", "summary", "status", "status_category", "resolution",
     "reporter", "assignee", "labels", "components",
+    "fields",  # {Jira field id: texts} of custom and some system fields, the empty ones left out
 )
 
 # Order of kinds at one instant, so that sorting is total and "created" comes first.
@@ -125,6 +126,8 @@ class TicketEvent:
                 v = Person.from_json(v)
             elif k in ("labels", "components") and v is not None:
                 v = tuple(v)
+            elif k == "fields" and v is not None:  # Jira fields for `fields:` matching
+                v = {field_id: tuple(texts) for field_id, texts in v.items()}
             facts[k] = v
         return cls(
             ticket=data["ticket"], kind=EventKind(data["kind"]), at=parse_instant(data["at"]),

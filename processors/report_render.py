@@ -28,7 +28,8 @@ from processors.rule_schedule import Judged, RuleSpan
 from processors.rules import format_duration
 
 METRIC_NAMES = {"first_response": "first response", "resolution": "resolution",
-                "csat": "satisfaction", "communication": "communication"}
+                "csat": "satisfaction", "communication": "communication",
+                "next_response": "next response", "periodic_update": "periodic update"}
 PERCENTILES = "median and p90 are nearest-rank percentiles of the elapsed business time of the clocks counted"
 ALL = "(all)"
 
@@ -135,6 +136,7 @@ def section_text(summary: WeeklySummary, section: WeekSection) -> list[str]:
     lines += [metric_text(section.metrics[m], section.change_pp(m), section.previous.get(m), "last week")
               for m in METRICS]
     lines += [satisfaction_text(s) for s in section.satisfaction.values()]
+    lines += communication_lines(section.communication, section.handaways)
     if section.worst:
         lines.append("worst breaches:")
         lines += [f"  {i}. {breach_text(r, summary.names, summary.link(r.ticket))}"
@@ -166,6 +168,20 @@ def scorecard_text(cards: QuarterlyScorecards, card: Scorecard) -> list[str]:
         lines.append("  by month: " + ", ".join(f"{month.label} {pct(s.attainment)} ({s.met} of {s.counted})"
                                                 for month, s in zip(cards.months, card.monthly[m])))
     lines += [satisfaction_text(s) for s in card.satisfaction.values()]
+    lines += communication_lines(card.communication, card.handaways)
+    return lines
+
+
+def communication_lines(stats: Mapping[str, MetricStats], handaways: int) -> list[str]:
+    """The clocked communication metrics (beside the survey's communication), and hand-aways."""
+    lines = []
+    for s in stats.values():
+        judged = f"{s.met} of {s.counted} met" + (f", {s.excused} excused" if s.excused else "")
+        verdict = "nothing counted" if s.above is None else f"{mark(s.above)} the {target_pct(s.target)} target"
+        lines.append(f"{METRIC_NAMES[s.metric]}: {pct(s.attainment)} ({judged}), {verdict}; "
+                     f"median {dur(s.median_seconds)}, p90 {dur(s.p90_seconds)}")
+    if handaways:
+        lines.append(f"clocks ended by a hand-away (the ticket left the vendor): {handaways}")
     return lines
 
 
@@ -224,6 +240,9 @@ def weekly_csv(summary: WeeklySummary) -> str:
             rows.append([summary.period.label, vendor, section.name, s.question, _number(s.target),
                          s.answered, s.positive, 0, _number(s.attainment), mark(s.above),
                          "", "", "", "", "", "", ""])
+        for m, s in section.communication.items():  # next_response, periodic_update when counted
+            rows.append([summary.period.label, vendor, section.name, m, *_stats_cells(s), "",
+                         s.median_seconds, s.p90_seconds, "", "", "", ""])
     return _csv(WEEKLY_HEADER, rows)
 
 
@@ -240,6 +259,9 @@ def _scorecard_rows(cards: QuarterlyScorecards, card: Scorecard) -> list[list]:
     for s in card.satisfaction.values():
         rows.append([*head, s.question, cards.period.label, _number(s.target), s.answered, s.positive,
                      0, _number(s.attainment), mark(s.above), "", "", "", "", ""])
+    for m, s in card.communication.items():  # next_response, periodic_update when counted
+        rows.append([*head, m, cards.period.label, *_stats_cells(s), "", s.median_seconds, s.p90_seconds,
+                     s.counted - s.met, versions])
     return rows
 
 

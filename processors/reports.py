@@ -24,7 +24,7 @@ from typing import Iterable, Mapping, Sequence
 
 from processors.periods import Period, months_of, previous, weeks_ending
 from processors.rule_schedule import Judged, RuleSpan, judged_by
-from processors.rules import METRICS
+from processors.rules import COMMUNICATION_METRICS, METRICS
 
 SURVEY_QUESTIONS = ("csat", "communication")
 NO_VENDOR = "no vendor"
@@ -45,6 +45,7 @@ class ClockRecord:
     summary: str | None = None  # the ticket's summary
     excused: bool = False  # a breach a manager excused (issue 5); never True today
     rules_version: str | None = field(default=None, compare=False)  # what judged it (None: unknown)
+    ended_by: str | None = field(default=None, compare=False)  # response | resolution | handaway
 
     @property
     def ended_at(self) -> datetime | None:
@@ -169,6 +170,20 @@ def all_metrics(clocks: Sequence[ClockRecord], period: Period,
     return {metric: metric_stats(clocks, metric, period, targets) for metric in METRICS}
 
 
+def communication_stats(clocks: Sequence[ClockRecord], period: Period,
+                        targets: Mapping[str, float]) -> dict[str, MetricStats]:
+    """next_response and periodic_update, for the metrics with clocks counted in the period (their
+    target defaults to the `communication` one: both speak to the communication goal)."""
+    goals = {m: targets.get(m, targets.get("communication")) for m in COMMUNICATION_METRICS}
+    found = {m: metric_stats(clocks, m, period, goals) for m in COMMUNICATION_METRICS}
+    return {m: s for m, s in found.items() if s.counted or s.excused}
+
+
+def handaways_in(clocks: Iterable[ClockRecord], period: Period) -> int:
+    """Clocks counted in the period that ended because the ticket left the vendor (hand-off policies)."""
+    return sum(1 for c in counted_in(clocks, period) if c.ended_by == "handaway")
+
+
 def attainments(clocks: Sequence[ClockRecord], period: Period,
                 targets: Mapping[str, float]) -> dict[str, float | None]:
     return {m: s.attainment for m, s in all_metrics(clocks, period, targets).items()}
@@ -208,7 +223,8 @@ def versions_in(clocks: Iterable[ClockRecord], period: Period, spans: Sequence[R
 
 
 def resolved_in(clocks: Iterable[ClockRecord], period: Period) -> int:
-    return sum(1 for c in clocks if c.metric == "resolution" and period.contains(c.stopped_at))
+    return sum(1 for c in clocks if c.metric == "resolution" and c.ended_by != "handaway"
+               and period.contains(c.stopped_at))
 
 
 def opened_in(tickets: Iterable[TicketRecord], period: Period) -> int:
@@ -243,6 +259,8 @@ class WeekSection:
     excused: tuple[ClockRecord, ...]
     judged_by: tuple[Judged, ...] = ()  # the rules versions of the clocks counted
     satisfaction: Mapping[str, Satisfaction] = field(default_factory=dict)  # surveys answered this week
+    communication: Mapping[str, MetricStats] = field(default_factory=dict)  # next_response, periodic_update
+    handaways: int = 0  # clocks counted this week that ended by a hand-away
 
     def change_pp(self, metric: str) -> float | None:
         return change_pp(self.metrics[metric].attainment, self.previous.get(metric))
@@ -273,7 +291,8 @@ def week_section(history: History, vendor: str | None, name: str, period: Period
         open_breaches=sum(1 for c in clocks if c.open_breach_at(period.end)),
         worst=worst_breaches(clocks, period), excused=excused_breaches(clocks, period),
         judged_by=versions_in(clocks, period, history.rule_spans),
-        satisfaction=satisfaction(history.surveys, period, targets))
+        satisfaction=satisfaction(history.surveys, period, targets),
+        communication=communication_stats(clocks, period, targets), handaways=handaways_in(clocks, period))
 
 
 def weekly_summary(history: History, period: Period, names: Mapping[str, str],
@@ -309,6 +328,8 @@ class Scorecard:
     satisfaction: Mapping[str, Satisfaction]  # empty when there are no survey answers
     previous: Mapping[str, float | None]  # last quarter's attainment per metric
     judged_by: tuple[Judged, ...] = ()  # the rules versions of the clocks counted in the quarter
+    communication: Mapping[str, MetricStats] = field(default_factory=dict)  # next_response, periodic_update
+    handaways: int = 0  # clocks counted in the quarter that ended by a hand-away
 
     def change_pp(self, metric: str) -> float | None:
         return change_pp(self.metrics[metric].attainment, self.previous.get(metric))
@@ -338,7 +359,8 @@ def scorecard(history: History, vendor: str, name: str, period: Period,
         excused=sum(1 for c in counted if c.excused),
         satisfaction=satisfaction(history.surveys, period, targets),
         previous=attainments(clocks, previous(period), targets),
-        judged_by=versions_in(clocks, period, history.rule_spans))
+        judged_by=versions_in(clocks, period, history.rule_spans),
+        communication=communication_stats(clocks, period, targets), handaways=handaways_in(clocks, period))
 
 
 def quarterly_scorecards(history: History, period: Period, names: Mapping[str, str],

@@ -34,15 +34,19 @@ from processors.rules_governance import Governance
 from processors.rules_schema import Checker
 
 METRICS = ("first_response", "resolution")
+COMMUNICATION_METRICS = ("next_response", "periodic_update")  # opt-in per policy; their targets
+ALL_METRICS = METRICS + COMMUNICATION_METRICS  # default to `targets.communication` (target_of)
+MEASURES = ("ticket", "handoff")
 RULES_VERSION = 1  # the `version:` of rules.yaml this code reads
 DEFAULT_TARGETS = {"first_response": 0.85, "resolution": 0.95, "csat": 0.90, "communication": 0.80}
 DEFAULT_DONE_STATUSES = ("Done", "Closed", "Resolved")
 TOP_KEYS = ("version", "calendars", "vendors", "policies", "targets", "jira", "alerts", "reports",
             "slack", "surveys", "governance")
-POLICY_KEYS = ("name", "match", "calendar", "pause_statuses", "metrics")
-POLICY_MATCH_KEYS = ("projects", "issuetypes", "priorities", "labels", "components", "assignees")
-VENDOR_KEYS = ("name", "match", "channel", "managers")
-VENDOR_MATCH_KEYS = ("assignees", "components", "labels", "projects")
+POLICY_KEYS = ("name", "match", "calendar", "pause_statuses", "metrics", "measure")
+POLICY_MATCH_KEYS = ("projects", "issuetypes", "priorities", "labels", "components", "assignees",
+                     "reporters", "fields")
+VENDOR_KEYS = ("name", "match", "channel", "managers", "staff")
+VENDOR_MATCH_KEYS = ("assignees", "components", "labels", "projects", "reporters", "fields")
 METRIC_KEYS = ("target", "warn_at")
 JIRA_KEYS = ("done_statuses", "write_back")
 
@@ -74,6 +78,8 @@ class Match:
     labels: frozenset[str] = frozenset()  # casefolded
     components: frozenset[str] = frozenset()  # casefolded
     assignees: frozenset[str] = frozenset()  # casefolded account id, username, email or display name
+    reporters: frozenset[str] = frozenset()  # same forms as assignees
+    fields: tuple[tuple[str, frozenset[str]], ...] = ()  # (Jira field id, casefolded values)
 
     def is_empty(self) -> bool:
         return not any(self.__dict__.values())
@@ -93,6 +99,11 @@ class Match:
         if self.assignees:
             person = facts.get("assignee")
             yield isinstance(person, Person) and bool(person.identifiers() & self.assignees)
+        if self.reporters:
+            person = facts.get("reporter")
+            yield isinstance(person, Person) and bool(person.identifiers() & self.reporters)
+        for field_id, values in self.fields:
+            yield any(_folded(v) in values for v in (facts.get("fields") or {}).get(field_id) or ())
 
     def all_of(self, facts: Mapping[str, Any]) -> bool:
         """Policy semantics: every given criterion holds (an empty match holds for every ticket)."""
@@ -119,7 +130,8 @@ class Policy:
     match: Match
     calendar: str  # key into Rules.calendars
     pause_statuses: frozenset[str]  # casefolded status names
-    metrics: Mapping[str, MetricRule]  # metric name (one of METRICS) -> rule
+    metrics: Mapping[str, MetricRule]  # metric name (one of ALL_METRICS) -> rule
+    measure: str = "ticket"  # "ticket": from creation; "handoff": per episode with a vendor
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,12 @@ class Vendor:
     match: Match
     channel: str | None = None
     managers: tuple[str, ...] = ()
+    staff: frozenset[str] = frozenset()  # casefolded person forms; default: match.assignees
+
+    def is_staff(self, person: Person | None) -> bool:
+        """True if `person` (a Jira or Slack user) is one of this vendor's staff."""
+        staff = self.staff or self.match.assignees
+        return person is not None and bool(person.identifiers() & staff)
 
 
 @dataclass(frozen=True)
@@ -224,6 +242,13 @@ class Rules:
 
     def select_vendor(self, facts: Mapping[str, Any]) -> Vendor | None:
         return next((v for v in self.vendors if v.match.any_of(facts)), None)
+
+    def vendor(self, vendor_id: str | None) -> Vendor | None:
+        return next((v for v in self.vendors if v.id == vendor_id), None)
+
+    def target_of(self, metric: str) -> float:
+        """The share that must meet `metric`; the new metrics default to `communication`'s."""
+        return self.targets.get(metric, self.targets.get("communication", 0.80))
 
 
 # ---- durations and fractions ---------------------------------------------------------------

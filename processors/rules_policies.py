@@ -18,8 +18,9 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from processors.rules import (
-    DEFAULT_DONE_STATUSES, DEFAULT_TARGETS, JIRA_KEYS, METRIC_KEYS, METRICS, POLICY_KEYS, POLICY_MATCH_KEYS,
-    VENDOR_KEYS, VENDOR_MATCH_KEYS, Match, MetricRule, Policy, Vendor, _DURATION_HINT, _fraction, parse_duration,
+    ALL_METRICS, COMMUNICATION_METRICS, DEFAULT_DONE_STATUSES, DEFAULT_TARGETS, JIRA_KEYS, MEASURES, METRIC_KEYS,
+    POLICY_KEYS, POLICY_MATCH_KEYS, VENDOR_KEYS, VENDOR_MATCH_KEYS, Match, MetricRule, Policy, Vendor,
+    _DURATION_HINT, _fraction, parse_duration,
 )
 from processors import rules_schema as schema
 from processors.rules_schema import Checker, Path
@@ -29,12 +30,39 @@ def _match(ck: Checker, path: Path, value: Any, keys: tuple[str, ...], what: str
     before = len(ck.problems)
     body = ck.mapping(path, value, f"the match of {what}") if value is not None else {}
     ck.fields(path, body or {}, keys, (), f"the match of {what}")
-    lists = {}
+    lists: dict[str, Any] = {}
     for key in keys:
-        if key in (body or {}):
+        if key == "fields" and "fields" in (body or {}):
+            lists["fields"] = _fields(ck, (*path, key), body[key], what)
+        elif key in (body or {}):
             names = ck.names((*path, key), body[key], f"match.{key} of {what}")
             lists[key] = frozenset(n.casefold() for n in names or ())
     return Match(**lists) if len(ck.problems) == before else None
+
+
+# Jira fields a `fields:` match may name besides custom fields (connectors/jira.py keeps them).
+SYSTEM_FIELDS = ("fixVersions", "versions", "environment", "duedate", "security", "creator", "parent")
+_CUSTOM_FIELD = re.compile(r"^customfield_[0-9]+$")
+
+
+def _fields(ck: Checker, path: Path, value: Any,
+            what: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """`fields: {customfield_10010: [values], ...}`: a field id and the values that fit."""
+    body = ck.mapping(path, value, f"match.fields of {what}") or {}
+    out = []
+    for field_id, values in body.items():
+        if not (_CUSTOM_FIELD.match(field_id) or field_id in SYSTEM_FIELDS):
+            ck.report((*path, field_id), f"unknown field '{field_id}' in match.fields of {what}: "
+                      f"write a custom field's id like customfield_10010 (Jira: Settings, Issues, "
+                      f"Custom fields, the id in the field's address) or one of "
+                      f"{', '.join(SYSTEM_FIELDS)}", key=True)
+            continue
+        names = ck.names((*path, field_id), values, f"match.fields.{field_id} of {what}")
+        if names == () and values is not None:
+            ck.report((*path, field_id), f"match.fields.{field_id} of {what} is empty; list the "
+                                         f"values that fit, like [Gold]")
+        out.append((field_id, frozenset(n.casefold() for n in names or ())))
+    return tuple(out)
 
 
 # ---- vendors -------------------------------------------------------------------------------
@@ -46,8 +74,27 @@ _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{8,}$")
 def read_vendors(ck: Checker, value: Any) -> tuple[Vendor, ...]:
     path: Path = ("vendors",)
     section = ck.mapping(path, value, "vendors") if value is not None else {}
-    return tuple(v for vid, body in (section or {}).items()
-                 if (v := _vendor(ck, (*path, vid), vid, body)) is not None)
+    vendors = tuple(v for vid, body in (section or {}).items()
+                    if (v := _vendor(ck, (*path, vid), vid, body)) is not None)
+    _staff_once(ck, path, section or {}, vendors)
+    return vendors
+
+
+def _staff_once(ck: Checker, path: Path, section: dict[str, Any], vendors: tuple[Vendor, ...]) -> None:
+    """A person may be staff of one vendor only: their answers would count for both."""
+    owner: dict[str, str] = {}
+    for vendor in vendors:
+        body = section.get(vendor.id)
+        key = "staff" if isinstance(body, dict) and "staff" in body else None
+        where = (*path, vendor.id, key) if key else (*path, vendor.id, "match", "assignees")
+        raw = body.get("staff") if key else ((body or {}).get("match") or {}).get("assignees")
+        for item_path, item in schema.items(where, raw) if raw is not None else ():
+            person = str(item).strip().casefold()
+            if person in owner and owner[person] != vendor.id:
+                ck.report(item_path, f"'{item}' is staff of vendor '{owner[person]}' and of vendor "
+                                     f"'{vendor.id}'; a person can be staff of one vendor only "
+                                     f"(give one of them a staff list without it)")
+            owner.setdefault(person, vendor.id)
 
 
 def _vendor(ck: Checker, path: Path, vid: str, value: Any) -> Vendor | None:
@@ -64,7 +111,13 @@ def _vendor(ck: Checker, path: Path, vid: str, value: Any) -> Vendor | None:
     channel = read_channel(ck, (*path, "channel"), body["channel"], f"the channel of {what}") \
         if "channel" in body else None
     managers = _managers(ck, (*path, "managers"), body["managers"], what) if "managers" in body else ()
-    return Vendor(id=vid, name=name or vid, match=match or Match(), channel=channel, managers=managers)
+    staff = ck.names((*path, "staff"), body["staff"], f"the staff of {what}") if "staff" in body else ()
+    if staff == () and "staff" in body and body["staff"] is not None:
+        ck.report((*path, "staff"), f"the staff of {what} is empty; list the people (account id, "
+                                    f"username, email or display name), or leave staff out to use "
+                                    f"match.assignees")
+    return Vendor(id=vid, name=name or vid, match=match or Match(), channel=channel, managers=managers,
+                  staff=frozenset(s.casefold() for s in staff or ()))
 
 
 def read_channel(ck: Checker, path: Path, value: Any, what: str,
@@ -141,19 +194,30 @@ def _policy(ck: Checker, path: Path, index: int, value: Any,
     pause = ck.names((*path, "pause_statuses"), body["pause_statuses"],
                      f"the pause_statuses of {what}") if "pause_statuses" in body else ()
     metrics = _metrics(ck, (*path, "metrics"), body["metrics"], what) if "metrics" in body else {}
+    measure = _measure(ck, (*path, "measure"), body["measure"], what) if "measure" in body else "ticket"
     policy = Policy(name=name or f"#{index + 1}", match=match or Match(), calendar=calendar or "",
                     pause_statuses=frozenset(s.casefold() for s in pause or ()),
-                    metrics=MappingProxyType(metrics))
+                    metrics=MappingProxyType(metrics), measure=measure)
     return policy, match is not None
+
+
+def _measure(ck: Checker, path: Path, value: Any, what: str) -> str:
+    measure = ck.text(path, value, f"the measure of {what}")
+    if measure is not None and measure not in MEASURES:
+        close = schema.suggestion(measure, MEASURES)
+        hint = f"did you mean '{close}'? " if close else ""
+        ck.report(path, f"bad measure '{measure}' for {what}: {hint}write ticket (clocks from the "
+                        f"ticket's creation) or handoff (clocks from each hand-off to a vendor)")
+    return measure if measure in MEASURES else "ticket"
 
 
 def _metrics(ck: Checker, path: Path, value: Any, what: str) -> dict[str, MetricRule]:
     body = ck.mapping(path, value, f"the metrics of {what}") or {}
     out: dict[str, MetricRule] = {}
     for metric, rule in body.items():
-        if metric not in METRICS:
-            close = schema.suggestion(metric, METRICS)
-            hint = f"did you mean '{close}'?" if close else "metrics are " + ", ".join(METRICS)
+        if metric not in ALL_METRICS:
+            close = schema.suggestion(metric, ALL_METRICS)
+            hint = f"did you mean '{close}'?" if close else "metrics are " + ", ".join(ALL_METRICS)
             ck.report((*path, metric), f"'{metric}' is not a metric; {hint}", key=True)
             continue
         parsed = _metric(ck, (*path, metric), rule, f"metric '{metric}' of {what}")
@@ -216,10 +280,11 @@ def _warn_at(ck: Checker, path: Path, value: Any) -> tuple[float, ...] | None:
 def read_targets(ck: Checker, value: Any) -> Mapping[str, float]:
     path: Path = ("targets",)
     body = ck.mapping(path, value, "targets") if value is not None else {}
-    ck.fields(path, body or {}, tuple(DEFAULT_TARGETS), (), "targets")
+    keys = (*DEFAULT_TARGETS, *COMMUNICATION_METRICS)
+    ck.fields(path, body or {}, keys, (), "targets")
     out = dict(DEFAULT_TARGETS)
     for key, item in (body or {}).items():
-        if key not in DEFAULT_TARGETS:
+        if key not in keys:
             continue
         scalar = item is not None and not isinstance(item, (dict, list))
         raw = ck.raw((*path, key), item) if scalar else ""

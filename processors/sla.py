@@ -16,19 +16,24 @@ How a ticket is judged (docs/rules.md describes it for admins):
 - `first_response` starts at creation and stops at the first response (see `_is_response`) or at
   resolution; `resolution` starts at creation, stops when the ticket becomes resolved, and a
   reopen starts a new cycle.
+- `measure: handoff` policies, and the metrics next_response and periodic_update, take their
+  cycles from processors/sla_cycles.py (episodes per vendor, staff-only answers); each clock says
+  how it ended (`ended_by`) and, for hand-off clocks, when and by whom the ticket was handed off.
 - due_at / breached_at / warnings are the instants the counted time reaches the target (or a
   fraction of it); for a running clock the current segment is extended into the future.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Iterable, Literal, Mapping, NamedTuple
 
 from processors.calendar import Calendar
+from processors import sla_cycles as cyc
 from processors.events import EventKind, Person, TicketEvent, format_instant
-from processors.rules import METRICS, Policy, Rules
+from processors.rules import ALL_METRICS, METRICS, Policy, Rules
 
 ClockState = Literal["running", "paused", "stopped"]
 
@@ -41,8 +46,8 @@ class WarningLevel:
 
 @dataclass(frozen=True)
 class Clock:
-    metric: str  # "first_response" | "resolution"
-    cycle: int  # 1, 2, ... (resolution starts a new cycle on every reopen)
+    metric: str  # "first_response" | "resolution" | "next_response" | "periodic_update"
+    cycle: int  # 1, 2, ... per metric in time order (a reopen, an episode, a reply starts one)
     state: ClockState
     target: timedelta
     elapsed: timedelta  # business time, pauses excluded, up to stop or now
@@ -53,9 +58,13 @@ class Clock:
     paused_for: timedelta  # business time that fell into pauses
     calendar: str
     policy: str
-    vendor: str | None  # vendor at the time the clock stopped (or now, while open)
+    vendor: str | None  # vendor at the time the clock stopped (or now); hand-off: the episode's
     evaluated_at: datetime
     warnings: tuple[WarningLevel, ...] = ()
+    ended_by: str | None = None  # stopped clocks: "response", "resolution" or "handaway"
+    measure: str = "ticket"  # the policy's measure: "ticket" or "handoff"
+    handoff_at: datetime | None = None  # hand-off clocks: the instant the episode began
+    handoff_by: str | None = None  # ... and who made the hand-off (the event's actor)
 
     @property
     def breached(self) -> bool:
@@ -98,9 +107,9 @@ class _Segment:
     resolved: bool
 
 
-@dataclass(frozen=True)
-class _Piece:
-    """A stretch of wall-clock time in which a clock counts (or is paused), on one calendar."""
+class _Piece(NamedTuple):
+    """A stretch of wall-clock time in which a clock counts (or is paused), on one calendar
+    (a tuple: clocks make many of them)."""
 
     start: datetime
     end: datetime | None  # None: open-ended (a running clock, extended into the future)
@@ -122,6 +131,17 @@ class _History:
     segments: list[_Segment]
     first_response_at: datetime | None
     deleted: bool
+    moments: list[cyc.Moment] = field(default_factory=list)
+    first_response_by: str | None = None  # "response" or "resolution"
+
+    @property
+    def starts(self) -> list[datetime]:
+        """The segments' starts, for bisecting (computed once: the segments are final by then)."""
+        if len(self._starts) != len(self.segments):
+            self._starts = [s.start for s in self.segments]
+        return self._starts
+
+    _starts: list[datetime] = field(default_factory=list)
 
 
 def evaluate(events: Iterable[TicketEvent], rules: Rules, now: datetime) -> TicketState | None:
@@ -153,6 +173,7 @@ def _fold(events: list[TicketEvent], rules: Rules) -> _History | None:
     facts: dict[str, Any] = {}
     history = _History(created.ticket, facts, created.at, [], None, False)
     initial_status = created.facts.get("status")
+    keep_moments = _needs_moments(rules)
     for at, group in groupby(events, key=lambda e: e.at):
         group = list(group)
         for event in group:
@@ -163,10 +184,20 @@ def _fold(events: list[TicketEvent], rules: Rules) -> _History | None:
         responded = any(_is_response(e, facts, initial_status) for e in group)
         if at >= history.created_at and history.first_response_at is None and (responded or segment.resolved):
             history.first_response_at = at
+            history.first_response_by = cyc.RESPONSE if responded else cyc.RESOLUTION
+        if keep_moments:
+            reporter = facts.get("reporter")
+            history.moments.append(cyc.Moment(at, tuple(group), reporter if isinstance(reporter, Person) else None,
+                                              segment.vendor, segment.resolved))
         previous = history.segments[-1] if history.segments else None
         if previous is None or (previous.policy, previous.vendor, previous.paused, previous.resolved) != judged:
             history.segments.append(segment)
     return history
+
+
+def _needs_moments(rules: Rules) -> bool:
+    """Whether any policy needs the instant-by-instant record (hand-off or communication clocks)."""
+    return any(p.measure == "handoff" or len(p.metrics.keys() - METRICS) for p in rules.policies)
 
 
 def _apply_facts(facts: dict[str, Any], event: TicketEvent) -> None:
@@ -219,73 +250,105 @@ def _is_response(event: TicketEvent, facts: Mapping[str, Any], initial_status: s
 
 
 def _clocks(history: _History, policy: Policy, rules: Rules, now: datetime) -> Iterable[Clock]:
-    for metric in METRICS:
+    episodes = cyc.episodes(history.moments, history.created_at) if policy.measure == "handoff" else None
+    talk = None  # next_response and periodic_update cycles, found together when first needed
+    for metric in ALL_METRICS:
         if metric not in policy.metrics:
             continue
-        for cycle, (start, stop) in enumerate(_cycles(history, metric), start=1):
-            yield _clock(history, policy, rules, metric, cycle, start, stop, now)
+        if metric in ("next_response", "periodic_update"):
+            talk = talk or cyc.communication_cycles(_windows(history, episodes, rules), history.moments)
+            found = talk[metric]
+        elif episodes is not None:
+            found = cyc.handoff_cycles(episodes, history.moments, metric, rules)
+        else:
+            found = _cycles(history, metric)
+        for number, cycle in enumerate(found, start=1):
+            yield _clock(history, policy, rules, metric, number, cycle, now)
 
 
-def _cycles(history: _History, metric: str) -> list[tuple[datetime, datetime | None]]:
+def _windows(history: _History, episodes: list[cyc.Episode] | None, rules: Rules) -> list[cyc.Window]:
+    """Where communication cycles run: the whole ticket, or each hand-off episode."""
+    if episodes is None:
+        return [cyc.Window(history.created_at, None, None, cyc.ticket_agent, history.first_response_at)]
+    windows = []
+    for episode in episodes:
+        agent = cyc.staff_agent(rules, episode.vendor)
+        first = cyc.first_responses(episode, history.moments, agent)
+        windows.append(cyc.Window(episode.start, episode.end, episode.ended_by, agent, first, episode))
+    return windows
+
+
+def _cycles(history: _History, metric: str) -> list[cyc.Cycle]:
     if metric == "first_response":
-        return [(history.created_at, history.first_response_at)]
-    cycles: list[tuple[datetime, datetime | None]] = []
+        return [cyc.Cycle(history.created_at, history.first_response_at, history.first_response_by)]
+    cycles: list[cyc.Cycle] = []
     start: datetime | None = history.created_at
     for segment in history.segments:
         at = max(segment.start, history.created_at)
         if start is not None and segment.resolved:
-            cycles.append((start, at))
+            cycles.append(cyc.Cycle(start, at, cyc.RESOLUTION))
             start = None
         elif start is None and not segment.resolved:
             start = at
     if start is not None:
-        cycles.append((start, None))
+        cycles.append(cyc.Cycle(start, None))
     return cycles
 
 
-def _clock(history: _History, policy: Policy, rules: Rules, metric: str, cycle: int,
-           start: datetime, stop: datetime | None, now: datetime) -> Clock:
+def _clock(history: _History, policy: Policy, rules: Rules, metric: str, number: int,
+           cycle: cyc.Cycle, now: datetime) -> Clock:
+    start, stop = cycle.start, cycle.stop
     rule = policy.metrics[metric]
     default_calendar = rules.calendars[policy.calendar]
-    counted, paused = _pieces(history.segments, start, stop, rules, default_calendar)
-    last = _segment_at(history.segments, stop or now)
+    counted, paused = _pieces(history.segments, start, stop, rules, default_calendar, history.starts)
+    last = _segment_at(history.segments, stop or now, history.starts)
     is_paused = stop is None and last.paused
     end = stop or now
     elapsed = _measure(counted, end)
-    breached_at = _reach(counted, rule.target)
+    reached = breached_at = _reach(counted, rule.target)
     if breached_at is not None and (breached_at > now or (stop is not None and breached_at >= stop)):
         breached_at = None
-    due_at = None if is_paused else _due(counted, rule.target, stop, last, rules, default_calendar)
+    due_at = None if is_paused else _due(counted, rule.target, stop, last, rules, default_calendar, reached)
     warnings = tuple(
         WarningLevel(f, _warning_at(counted, rule.target * f, stop)) for f in rule.warn_at
     )
     return Clock(
-        metric=metric, cycle=cycle,
+        metric=metric, cycle=number,
         state="stopped" if stop is not None else ("paused" if is_paused else "running"),
         target=rule.target, elapsed=elapsed, started_at=start, stopped_at=stop, due_at=due_at,
         breached_at=breached_at, paused_for=_measure(paused, end), calendar=policy.calendar,
-        policy=policy.name, vendor=last.vendor, evaluated_at=now, warnings=warnings,
+        policy=policy.name, vendor=cycle.vendor or last.vendor, evaluated_at=now, warnings=warnings,
+        ended_by=cycle.ended_by if stop is not None else None, measure=policy.measure,
+        handoff_at=cycle.handoff_at, handoff_by=cycle.handoff_by.label() if cycle.handoff_by else None,
     )
 
 
-def _segment_at(segments: list[_Segment], at: datetime) -> _Segment:
+def _segment_at(segments: list[_Segment], at: datetime, starts: list[datetime] | None = None) -> _Segment:
     """The segment in force at `at` (the last one starting at or before it)."""
-    current = segments[0]
-    for segment in segments:
-        if segment.start > at:
-            break
-        current = segment
-    return current
+    starts = [s.start for s in segments] if starts is None else starts
+    return segments[max(bisect_right(starts, at) - 1, 0)]
 
 
 def _pieces(segments: list[_Segment], start: datetime, stop: datetime | None, rules: Rules,
-            default: Calendar) -> tuple[list[_Piece], list[_Piece]]:
+            default: Calendar, starts: list[datetime] | None = None) -> tuple[list[_Piece], list[_Piece]]:
     """Split [start, stop) into the pieces that count and the pieces that were paused.
-    An open clock's last piece ends at None and is cut at `now` by the caller."""
+    An open clock's last piece ends at None and is cut at `now` by the caller. Only the
+    segments that overlap [start, stop) are looked at (`starts`: the segments' starts)."""
     counted: list[_Piece] = []
     paused: list[_Piece] = []
-    bounds = [s.start for s in segments[1:]] + [None]
-    for segment, seg_end in zip(segments, bounds):
+    starts = [s.start for s in segments] if starts is None else starts
+    first = max(bisect_right(starts, start) - 1, 0)
+    if stop is not None and segments[first].start <= start and (
+            first + 1 == len(starts) or starts[first + 1] >= stop):  # common: a clock inside one segment
+        if stop <= start:
+            return counted, paused
+        segment = segments[first]
+        calendar = rules.calendars[segment.policy.calendar] if segment.policy else default
+        (paused if segment.paused else counted).append(_Piece(start, stop, calendar, calendar.elapsed(start, stop)))
+        return counted, paused
+    last = len(segments) if stop is None else bisect_left(starts, stop)
+    bounds = starts[first + 1:last + 1] + [None] * (last + 1 - len(starts))
+    for segment, seg_end in zip(segments[first:last], bounds):
         lo = max(segment.start, start)
         hi = seg_end if stop is None else (stop if seg_end is None else min(seg_end, stop))
         if hi is not None and hi <= lo:
@@ -320,13 +383,15 @@ def _reach(pieces: list[_Piece], amount: timedelta) -> datetime | None:
 
 
 def _due(counted: list[_Piece], target: timedelta, stop: datetime | None, last: _Segment,
-         rules: Rules, default: Calendar) -> datetime | None:
-    """When the target is (or was, or would have been, had the clock kept running) reached."""
-    reached = _reach(counted, target)
+         rules: Rules, default: Calendar, reached: Any = ...) -> datetime | None:
+    """When the target is (or was, or would have been, had the clock kept running) reached;
+    `reached`: `_reach(counted, target)` when the caller has it already."""
+    reached = _reach(counted, target) if reached is ... else reached
     if reached is not None or stop is None:
         return reached
     calendar = rules.calendars[last.policy.calendar] if last.policy else default
-    return _reach(counted + [_Piece(stop, None, calendar)], target)
+    counted_time = sum((piece.length for piece in counted), timedelta(0))  # all finite: stopped
+    return calendar.add(stop, target - counted_time)  # = _reach with an open piece from `stop`
 
 
 def _warning_at(counted: list[_Piece], amount: timedelta, stop: datetime | None) -> datetime | None:
@@ -356,6 +421,8 @@ def clock_json(clock: Clock) -> dict[str, Any]:
         "warnings": [
             {"percent": round(w.fraction * 100, 2), "at": format_instant(w.at)} for w in clock.warnings
         ],
+        "ended_by": clock.ended_by, "measure": clock.measure,
+        "handoff_at": format_instant(clock.handoff_at), "handoff_by": clock.handoff_by,
     }
 
 

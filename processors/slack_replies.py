@@ -74,6 +74,11 @@ def clock_words(clock: Clock, now: datetime) -> str:
 def _clock_line(clock: Clock, now: datetime, excused: Mapping[tuple[str, int], ExcuseEntry]) -> str:
     cycle = f" (cycle {clock.cycle})" if clock.cycle > 1 else ""
     line = f"• {metric_words(clock.metric)}{cycle}: {clock_words(clock, now)}"
+    if clock.handoff_at is not None:  # hand-off policy: whose clock it is and since when
+        by = f" by {escape(clock.handoff_by)}" if clock.handoff_by else ""
+        line += f" — {escape(clock.vendor)}'s since the hand-off at {format_instant(clock.handoff_at)}{by}"
+    if clock.ended_by == "handaway":
+        line += ", ended by a hand-away"
     excuse = excused.get((clock.metric, clock.cycle))
     if excuse is not None:
         line += f" — _excused by <@{excuse.by}>: {escape(excuse.reason)}_"

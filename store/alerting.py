@@ -78,6 +78,7 @@ def clock_view(clock: ClockRow, ticket: Ticket, ack: Acknowledgement | None = No
         summary=ticket.summary, priority=ticket.priority, status=ticket.status,
         vendor=clock.vendor if clock.vendor is not None else ticket.vendor,
         acknowledged_by=ack.by if ack else None, acknowledged_at=ack.at if ack else None,
+        ended_by=clock.ended_by, handoff_at=clock.handoff_at, handoff_by=clock.handoff_by,
     )
 
 

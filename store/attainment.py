@@ -81,7 +81,8 @@ def _clocks(session, rules, periods, now, start, end, vendor, figures) -> None:
     overdue = case((and_(c.breached_at.is_(None), c.state == "running", c.due_at <= now), 1), else_=0)
     breached = case((c.breached_at.is_not(None), 1), else_=0)
     excused = case((x.alert_key.is_not(None), 1), else_=0)
-    columns = [_bucket(c.stopped_at, bounds).label("stopped_in"), _bucket(c.breached_at, bounds).label("breached_in"),
+    handaway = case((c.ended_by == "handaway", 1), else_=0)  # a hand-off clock the vendor handed away
+    columns = [handaway.label("handaway"), _bucket(c.stopped_at, bounds).label("stopped_in"), _bucket(c.breached_at, bounds).label("breached_in"),
                _bucket(c.due_at, bounds).label("due_in"), overdue.label("overdue"), breached.label("breached"),
                excused.label("excused")]
     query = (select(c.vendor, c.metric, *columns, func.count().label("n"))
@@ -110,7 +111,7 @@ def _clocks(session, rules, periods, now, start, end, vendor, figures) -> None:
                 else:
                     tally[0] += row.n
                     tally[1] += row.n if met else 0
-            if row.metric == "resolution" and within(row.stopped_in, period):
+            if row.metric == "resolution" and not row.handaway and within(row.stopped_in, period):
                 figures.resolved[key] += row.n
     for (key, metric), (counted, met_n, excused_n) in counts.items():
         figures.metrics.setdefault(key, {})[metric] = MetricStats(

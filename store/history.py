@@ -54,7 +54,7 @@ def _record(row: Any, now: datetime, calendars: Mapping[str, Calendar]) -> Clock
                        target_seconds=row.target_seconds, elapsed_seconds=elapsed,
                        stopped_at=row.stopped_at, breached_at=breached_at, summary=row.summary,
                        excused=breached_at is not None and row.excused_at is not None,
-                       rules_version=row.rules_version)
+                       rules_version=row.rules_version, ended_by=row.ended_by)
 
 
 def load_clock_records(executor: Executor, start: datetime, end: datetime, now: datetime,
@@ -65,7 +65,7 @@ def load_clock_records(executor: Executor, start: datetime, end: datetime, now: 
     c, x = CLOCKS.c, EXCUSED.c
     query = (
         select(c.ticket, c.metric, c.cycle, c.vendor, c.state, c.target_seconds, c.elapsed_seconds,
-               c.stopped_at, c.due_at, c.breached_at, c.calendar, c.computed_at, c.rules_version,
+               c.stopped_at, c.due_at, c.breached_at, c.calendar, c.computed_at, c.rules_version, c.ended_by,
                TICKETS.c.summary, x.at.label("excused_at"))
         .join(TICKETS, TICKETS.c.key == c.ticket)
         .outerjoin(EXCUSED, and_(x.ticket == c.ticket, x.metric == c.metric, x.cycle == c.cycle))

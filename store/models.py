@@ -123,6 +123,10 @@ class ClockRow(Base):
     computed_at: Mapped[datetime] = mapped_column(index=True)
     vendor: Mapped[str | None] = mapped_column(Text)  # attributed vendor (processors.sla.Clock.vendor)
     warnings: Mapped[str | None] = mapped_column(Text)  # JSON [[fraction, instant or null], ...]
+    ended_by: Mapped[str | None] = mapped_column(String(16))  # response | resolution | handaway
+    measure: Mapped[str | None] = mapped_column(String(16))  # the policy's: ticket | handoff
+    handoff_at: Mapped[datetime | None]  # hand-off clocks: when the episode began
+    handoff_by: Mapped[str | None] = mapped_column(Text)  # ... and who made the hand-off
 
 
 class RuleVersion(Base):

@@ -86,6 +86,8 @@ def clock_summary(clock: ClockRow, now: datetime) -> dict[str, Any]:
         "next_warning_at": format_instant(clock.next_warning_at),
         "policy": clock.policy, "calendar": clock.calendar, "rules_version": clock.rules_version,
         "computed_at": format_instant(clock.computed_at),
+        "vendor": clock.vendor, "ended_by": clock.ended_by, "measure": clock.measure,
+        "handoff_at": format_instant(clock.handoff_at), "handoff_by": clock.handoff_by,
     }
 
 

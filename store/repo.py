@@ -163,6 +163,8 @@ def _clock_values(key: str, clock: Clock, rules_version: str, now: datetime) -> 
         "policy": clock.policy, "calendar": clock.calendar, "rules_version": rules_version,
         "computed_at": now, "vendor": clock.vendor,
         "warnings": json.dumps([[w.fraction, format_instant(w.at)] for w in clock.warnings]),
+        "ended_by": clock.ended_by, "measure": clock.measure, "handoff_at": clock.handoff_at,
+        "handoff_by": clock.handoff_by,
     }
 
 

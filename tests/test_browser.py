@@ -233,3 +233,19 @@ def test_pages_pass_a_basic_accessibility_check(site, page, path):
     assert response.status == 200
     result = page.evaluate(A11Y)
     assert result["problems"] == [] and result["pairs"] >= 2
+
+
+def test_a_hand_off_ticket_page_draws_its_clocks(site, page):
+    """A Globex ticket (measured by hand-off) that was handed back: every clock has a timeline bar
+    with a hand-off mark, one ended by a hand-away. The README's ticket-handoff.png."""
+    base, app, _ = site
+    with get_database(app).reading() as session:
+        key = session.execute(text(
+            "SELECT ticket FROM clocks WHERE ended_by = 'handaway' AND metric = 'resolution' "
+            "ORDER BY breached_at IS NULL, ticket LIMIT 1")).scalar_one()
+    assert page.goto(base + "/tickets/" + key).status == 200
+    bars = page.locator("section.clock svg.timeline")
+    assert bars.count() == page.locator("section.clock").count() >= 2
+    assert page.locator("svg.timeline .handoff").count() == bars.count()
+    assert "hand-away" in page.locator("section.clock").nth(0).inner_text() + page.content()
+    _screenshot(page, "ticket-handoff")

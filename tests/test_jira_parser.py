@@ -25,11 +25,15 @@ OPS_FACTS = {  # OPS-1 as issue_created shows it
     "summary": "VPN drops every few minutes at the Lyon office", "status": "To Do",
     "status_category": "new", "reporter": MARIA.person(), "assignee": None, "labels": ("vpn",),
     "components": ("Network",), "issue_id": "10042",
+    # custom fields and a few system fields, as texts for `fields:` matching (empty ones left out)
+    "fields": {"creator": ("Maria Lopez", "712020:3f7a1c52-9b4e-4d8a-a1c7-2e5b8f0d6c93",
+                           "maria.lopez@client.example")},
 }
 INFRA_FACTS = {
     "project": "INFRA", "issuetype": "Bug", "priority": "Major", "resolution": None,
     "summary": "Nightly backup fails on db-03", "status": "Open", "reporter": BIRGIT.person("server"),
     "assignee": JOHN.person("server"), "labels": (), "components": (), "issue_id": "21507",
+    "fields": {"creator": ("bwagner", "JIRAUSER10017", "Birgit Wagner", "birgit.wagner@acme.example")},
 }
 TRIMMED_KEYS = {"project", "issuetype", "priority", "summary", "status", "status_category", "assignee",
                 "issue_id"}

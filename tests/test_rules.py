@@ -38,7 +38,7 @@ def test_example_rules_yaml_loads_with_expected_objects():
 
     assert rules.version == hashlib.sha256((ROOT / "rules.yaml").read_bytes()).hexdigest()
     assert summary(rules) == f"{ROOT / 'rules.yaml'} OK: version {rules.version[:12]}, " \
-                             f"2 calendars, 1 vendor, 2 policies"
+                             f"2 calendars, 2 vendors, 3 policies"
     support = rules.calendar_specs["support"]
     assert support.timezone == "Asia/Shanghai"
     assert support.weekly == (LUNCH_DAY,) * 5 + ((), ())
@@ -54,7 +54,9 @@ def test_example_rules_yaml_loads_with_expected_objects():
     assert rules.calendar_specs["always"].weekly == (((0, 86400),),) * 7
     assert set(rules.calendars) == {"support", "always"}
 
-    urgent, standard = rules.policies
+    urgent, database, standard = rules.policies
+    assert (urgent.measure, database.measure, standard.measure) == ("ticket", "handoff", "ticket")
+    assert set(database.metrics) == {"first_response", "resolution", "next_response", "periodic_update"}
     assert (urgent.name, urgent.calendar, standard.name, standard.calendar) == \
         ("urgent", "always", "standard", "support")
     assert urgent.match == Match(projects=frozenset({"ops"}), issuetypes=frozenset({"incident"}),
@@ -67,7 +69,8 @@ def test_example_rules_yaml_loads_with_expected_objects():
     assert standard.match.is_empty()
     assert standard.metrics["resolution"].target == timedelta(hours=27)
 
-    (acme,) = rules.vendors
+    acme, globex = rules.vendors
+    assert globex.staff == {"wang lei", "dba-team@globex.example", "li na"}
     assert (acme.id, acme.name, acme.channel, acme.managers) == \
         ("acme", "ACME Outsourcing", "#acme-sla", ("U024BE7LH",))
     assert acme.match.assignees == {"alice@acme.example", "bob chen"}
@@ -202,7 +205,7 @@ MISTAKES = [
       "did you mean 'pause_statuses'?"]),
     ("unknown-key-no-suggestion", HEAD + STANDARD + "    owner: bob\n",
      ["rules.yaml:13:5: unknown key 'owner' in policy 'standard'; expected one of: name, match, "
-      "calendar, pause_statuses, metrics"]),
+      "calendar, pause_statuses, metrics, measure"]),
     ("unknown-match-key", HEAD + STANDARD + "    match: {priority: [High]}\n",
      ["rules.yaml:13:13: unknown key 'priority' in the match of policy 'standard'; "
       "did you mean 'priorities'?"]),
@@ -301,7 +304,7 @@ MISTAKES = [
       'id like C024BE91L']),
     ("vendor-empty-match", HEAD + STANDARD + "vendors:\n  acme:\n    match: {projects: []}\n",
      ["rules.yaml:15:5: the match of vendor 'acme' is empty; give at least one of assignees, "
-      "components, labels, projects"]),
+      "components, labels, projects, reporters, fields"]),
     ("bad-target", HEAD + STANDARD + "targets: {csat: 110%, resolution: high}\n",
      ["rules.yaml:13:17: bad target '110%' for csat: write a percentage from 0% to 100%, like 85%",
       "rules.yaml:13:35: bad target 'high' for resolution: write a percentage from 0% to 100%, "

@@ -22,7 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from processors.backtest import ALL
 from processors.periods import Period
-from processors.rules import METRICS, RulesError, parse_rules
+from processors.rules import ALL_METRICS, RulesError, parse_rules
 from store.backtest import run_backtest
 from store.history import vendor_names
 from store.rule_pins import load_schedule
@@ -113,7 +113,7 @@ def _rows(comparison, names: dict[str, str]) -> list[dict]:
     vendors = sorted({v for v, _ in (*comparison.before, *comparison.after)}, key=lambda v: (v == ALL, v))
     rows = []
     for vendor in vendors:
-        for metric in METRICS:
+        for metric in [m for m in ALL_METRICS if (vendor, m) in comparison.before or (vendor, m) in comparison.after]:
             was, now = comparison.before.get((vendor, metric)), comparison.after.get((vendor, metric))
             change = (None if was is None or now is None or was.attainment is None or now.attainment is None
                       else now.attainment - was.attainment)

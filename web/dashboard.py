@@ -16,7 +16,7 @@ those vendors' figures, tickets and breaches, and gets 403 for another vendor's 
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ from flask import Blueprint, current_app, g, render_template
 
 from processors.events import EventKind
 from processors.reports import NO_VENDOR, MetricStats
-from processors.rules import METRICS
+from processors.rules import COMMUNICATION_METRICS, METRICS
 from store import dashboard as queries
 from store.figures import dashboard_periods, page_figures
 from store.freeze import late_change_counts
@@ -33,11 +33,14 @@ from store.repo import load_events
 from web import context
 from web.auth import forbidden_page, visible
 from web.svg import attainment_chart
+from web.svg_timeline import clock_timeline, vendor_colour
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/dashboard")
 FRESH_REFRESHES = 3  # stored figures serve while younger than this many SLAWATCH_FIGURES_SECONDS
-METRIC_NAMES = {"first_response": "First response", "resolution": "Resolution"}
+METRIC_NAMES = {"first_response": "First response", "resolution": "Resolution",
+                "next_response": "Next response", "periodic_update": "Periodic update"}
+ENDINGS = {"response": "a response", "resolution": "the resolution", "handaway": "a hand-away"}
 
 
 def _zone() -> str:
@@ -89,6 +92,7 @@ def _names() -> dict[str | None, str]:
 def render_page(template: str, status: int = 200, **values):
     values.setdefault("zone", _zone())
     values.setdefault("metric_names", METRIC_NAMES)
+    values.setdefault("endings", ENDINGS)
     values.setdefault("vendor_names", _names())
     values["nav_vendors"] = {id: name for id, name in values["vendor_names"].items() if id and visible(id)}
     values["every_vendor"] = g.get("slawatch_vendors") is None
@@ -156,13 +160,15 @@ def vendor(vendor_id: str):
              for week in weeks]
     card = _section(figures, vendor_id, quarter, periods.last_quarter)
     card.monthly = {m: tuple(_section(figures, vendor_id, month).metrics[m] for month in months) for m in METRICS}
+    card.communication = {m: s for m in COMMUNICATION_METRICS if (s := figures.stats(vendor_id, quarter, m)) and s.counted}
     labels = [period.label for period in weeks]
     series = {m: [values.get(m) for _, values in trend] for m in METRICS}
     chart = attainment_chart(f"{found.name}: attainment per week, {labels[0]} to {labels[-1]}",
                              labels, series, rules.targets)
     return render_page("dashboard/vendor.html", title=found.name, vendor=found, trend=trend, chart=chart,
                        card=card, quarter=quarter, months=months, worst=worst, targets=rules.targets, metrics=METRICS,
-                       as_of=as_of, late=late)
+                       as_of=as_of, late=late,
+                       communication_targets={m: rules.target_of(m) for m in COMMUNICATION_METRICS})
 
 
 def _pauses(events, pause_statuses) -> list[tuple[datetime, datetime | None]]:
@@ -183,6 +189,13 @@ def _pauses(events, pause_statuses) -> list[tuple[datetime, datetime | None]]:
     return spans
 
 
+def _axis(row: Ticket, clocks: list, now: datetime) -> tuple[datetime, datetime]:
+    """The time the ticket page's clock bars share: from the creation to the last clock's end."""
+    first = min([c.started_at for c in clocks] + ([row.created_at] if row.created_at else []))
+    last = max(c.stopped_at or now for c in clocks)
+    return first, max(last, first + (last - first) / 20 if last > first else first + timedelta(hours=1))
+
+
 @bp.get("/tickets/<key>")
 def ticket(key: str):
     rules = context.rulebook().rules
@@ -196,12 +209,16 @@ def ticket(key: str):
         return _not_found(f"ticket {key}")  # as if it were not there: its key says nothing
     policies = {policy.name: policy for policy in rules.policies}
     explained = []
+    axis = _axis(row, [clock for clock, _ in clocks], context.now()) if clocks else None
+    names, vendor_ids = _names(), [v.id for v in rules.vendors]
     for clock, line in clocks:
         policy = policies.get(clock.policy)
         spans = _pauses(events, set(policy.pause_statuses) if policy else set())
         end = clock.stopped_at or context.now()
         pauses = [(s, e) for s, e in spans if s < end and (e is None or e > clock.started_at)]
-        explained.append((clock, line, pauses))
+        bar = clock_timeline(clock, pauses, axis, names.get(clock.vendor, clock.vendor or ""),
+                             vendor_colour(clock.vendor, vendor_ids))
+        explained.append((clock, line, pauses, bar))
     return render_page("dashboard/ticket.html", title=key, ticket=row, events=events, clocks=explained,
                        rules_version=rules.version, now=context.now())
 

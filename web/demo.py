@@ -4,7 +4,8 @@
 
 Three vendors (projects NET, APP, OPS of web/demo_rules.yaml), tickets created over the last
 `weeks` weeks before `now`: assignment, internal notes, first answers, "Waiting for customer"
-pauses, resolutions, reopenings. Every change is a Jira Cloud webhook payload
+pauses, resolutions, reopenings. Globex (APP) is measured by hand-off: the client's desk triages
+its tickets first, some are handed back and forth, and customers and Globex trade replies. Every change is a Jira Cloud webhook payload
 (connectors.jira_demo) parsed by connectors.jira.parse_webhook and stored by
 store.ingest.ingest_delivery, exactly as /webhooks/jira does, one delivery per ticket. Then some
 breaches are acknowledged or excused, and some resolved tickets get survey answers. The same
@@ -116,6 +117,9 @@ def _story(rng: random.Random, vendor: Vendor, key: str, at: datetime, now: date
     issue = DemoIssue(key, at, reporter, _summary(rng, vendor), vendor.project_name, priority=priority,
                       issuetype="Incident" if vendor.project == "OPS" else "Service Request")
     yield issue.created()
+    if vendor.project == "APP":  # the client's desk triages first, then hands it to Globex
+        yield from _handed_off(rng, vendor, issue, reporter, agent, at, now)
+        return
     steps = [(at + timedelta(minutes=rng.randint(2, 40)), lambda t: issue.assigned(t, agent, LEAD))]
     if rng.random() < 0.3:
         steps.append((steps[-1][0] + timedelta(minutes=5),
@@ -139,6 +143,34 @@ def _story(rng: random.Random, vendor: Vendor, key: str, at: datetime, now: date
         t += _hours(rng, vendor.work_hours / 2)
         steps.append((t, lambda t: issue.commented(t, agent, "Fixed the remaining part, please check.")))
         steps.append((t + timedelta(minutes=2), lambda t: issue.resolved(t, agent)))
+    for when, step in steps:
+        if when >= now:
+            return
+        yield step(when.replace(microsecond=0))
+
+
+def _handed_off(rng: random.Random, vendor: Vendor, issue: DemoIssue, reporter: DemoUser, agent: DemoUser,
+                at: datetime, now: datetime) -> Iterator[dict[str, Any]]:
+    """An APP ticket: the desk (LEAD) triages it, hands it to Globex; Globex answers, sometimes
+    hands it back and gets it again, trades replies with the customer, resolves it."""
+    t = at + _hours(rng, 2)
+    steps = [(t, lambda t: issue.assigned(t, agent, LEAD))]
+    t += _hours(rng, vendor.response_hours / 3)
+    steps.append((t, lambda t: issue.commented(t, agent, "Hello, Globex here: we are on it.")))
+    if rng.random() < 0.2:  # handed back to the desk for more details, then to Globex again
+        t += _hours(rng, 4)
+        steps.append((t, lambda t: issue.assigned(t, LEAD, agent)))
+        t += _hours(rng, 3)
+        steps.append((t, lambda t: issue.assigned(t, agent, LEAD)))
+        t += _hours(rng, vendor.response_hours / 3)
+        steps.append((t, lambda t: issue.commented(t, agent, "Thanks, we have what we need now.")))
+    for _ in range(rng.choice((0, 1, 1, 2))):  # the customer asks, Globex replies
+        t += _hours(rng, 6)
+        steps.append((t, lambda t: issue.commented(t, reporter, "Any news on this?")))
+        t += _hours(rng, 5)
+        steps.append((t, lambda t: issue.commented(t, agent, "Still working on it, update tomorrow.")))
+    t += _hours(rng, vendor.work_hours / 2)
+    steps.append((t, lambda t: issue.resolved(t, agent)))
     for when, step in steps:
         if when >= now:
             return
