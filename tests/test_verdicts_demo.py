@@ -46,6 +46,8 @@ def _late_burst(app, tickets: list[Ticket], stops: dict[str, datetime]) -> set[s
     client, moved = app.test_client(), set()
     for n, ticket in enumerate(tickets):
         project = ticket.key.split("-")[0]
+        if project == "APP":  # hand-off tickets: a comment's snapshot carries the assignee of its
+            continue  # instant, which this helper cannot rebuild (a wrong one would be a real hand-away)
         issue = DemoIssue(ticket.key, ticket.created_at, demo_user("Tom Becker", customer=True), ticket.summary,
                           PROJECTS[project], priority=ticket.priority, issuetype=ticket.issuetype,
                           status=ticket.status, assignee=demo_user(ticket.assignee) if ticket.assignee else None)
@@ -68,7 +70,7 @@ def test_store_api_dashboard_and_reports_agree_after_a_rules_edit_and_late_event
     shutil.copyfile(demo.RULES_PATH, rules_path)
     app = make_app(db_url, SLAWATCH_RULES=str(rules_path), SLAWATCH_CLOCK=Clock(NOW))
     book = get_rulebook(app)
-    demo.fill(get_database(app), book.rules, NOW, tickets=150, seed=3)
+    demo.fill(get_database(app), book.rules, NOW, tickets=150, seed=1)
     old = book.rules.version
     before = _clock_rows(app)
 
