@@ -64,8 +64,10 @@ def test_filters_select_the_matching_clocks(demo_app):
         ("breached=true", lambda r: r["breached"]),
         ("breached=false", lambda r: not r["breached"]),
         ("excused=true", lambda r: r["excused"]),
-        ("vendor=globex&metric=resolution&breached=true",
-         lambda r: r["vendor"] == "globex" and r["metric"] == "resolution" and r["breached"]),
+        ("vendor=acme&metric=resolution&breached=true",
+         lambda r: r["vendor"] == "acme" and r["metric"] == "resolution" and r["breached"]),
+        ("vendor=globex&metric=first_response&state=stopped",
+         lambda r: r["vendor"] == "globex" and r["metric"] == "first_response" and r["state"] == "stopped"),
     ]:
         got = _all_pages(client, query, 50)
         want = [r for r in every if keep(r)]
@@ -95,14 +97,14 @@ def test_paging_neither_skips_nor_repeats_when_clocks_arrive_between_pages(demo_
         if cursor is None:
             break
         # a new ticket sorting before and one after the cursor, and a recompute of a seen one
-        for key in (f"AAA-{pages}", f"ZZZ-{pages}"):
+        for key in (f"AAA-{100 + pages}", f"ZZZ-{100 + pages}"):  # same width: keys sort as text
             issue = DemoIssue(key, NOW - timedelta(hours=1), demo_user("Tom Becker", customer=True), "New", "Ops")
             assert client.post("/webhooks/jira", json=issue.created()).status_code == 200
             added += 1
         recompute_marked(demo_app)
     assert len(seen) == len(set(seen))
     assert before <= set(seen)
-    assert {t for t, _, _ in set(seen) - before} == {f"ZZZ-{n}" for n in range(1, pages)}
+    assert {t for t, _, _ in set(seen) - before} == {f"ZZZ-{100 + n}" for n in range(1, pages)}
 
 
 @pytest.mark.parametrize("query, reason", [
