@@ -51,7 +51,8 @@ def _switch() -> str:
 def page(body: str, status: int = 200):
     html = PAGE.format(lang=page_locale().replace("_", "-"), title=escape(_("Slawatch survey")), body=body,
                        switch=_switch())
-    return html, status, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+    html_type = "text/html; charset=utf-8"  # i18n: skip
+    return html, status, {"Content-Type": html_type, "Cache-Control": "no-store",
                           "Content-Language": page_locale().replace("_", "-")}
 
 
