@@ -1,8 +1,9 @@
 """The message catalogs, checked the way a translator works (docs/i18n.md):
 
-- `pybabel extract` over the code and the templates (babel.cfg) finds exactly the msgids of
-  zh_CN/messages.po: a text marked but not in the .po, or a .po entry no code uses, fails;
-- every zh_CN entry is translated, not fuzzy, with the same placeholders as its msgid;
+- `pybabel extract` over the code and the templates (babel.cfg) finds exactly the msgids of each
+  catalog (zh_CN/messages.po, and any language added later): a text marked but not in the .po,
+  or a .po entry no code uses, fails;
+- every entry of a catalog is translated, not fuzzy, with the same placeholders as its msgid;
 - the modules that are fully marked (MARKED) hold no user-facing text outside gettext calls.
   The other modules are still to mark (docs/i18n.md lists them): `unmarked_texts` runs on them
   too, below, to show how far the check reaches, but does not fail for them yet.
@@ -23,7 +24,7 @@ from jinja2 import Environment
 from processors import translations
 
 ROOT = Path(__file__).resolve().parent.parent
-PO = translations.DIRECTORY / "zh_CN" / "LC_MESSAGES" / "messages.po"
+CATALOGS = translations.locales()[1:]  # ("zh_CN",): English is the msgids themselves
 MARKING_CALLS = {"_", "gettext", "ngettext", "pgettext", "npgettext", "N_", "lazy_gettext"}
 LOG_CALLS = {"debug", "info", "warning", "error", "exception", "critical"}
 SKIP_COMMENT = "# i18n: skip"  # on a line of a literal that is not text (CSS, a font name, a key)
@@ -42,21 +43,27 @@ def _extract(tmp_path: Path):
         return read_po(fp)
 
 
-def _zh_cn():
-    with PO.open("rb") as fp:
-        return read_po(fp, locale="zh_CN")
+def _catalog(locale: str):
+    with (translations.DIRECTORY / locale / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+        return read_po(fp, locale=locale)
 
 
-def test_the_zh_cn_catalog_has_every_extracted_text_and_no_other(tmp_path):
+def test_zh_cn_is_a_catalog():
+    assert "zh_CN" in CATALOGS
+
+
+@pytest.mark.parametrize("locale", CATALOGS)
+def test_the_catalog_has_every_extracted_text_and_no_other(tmp_path, locale):
     extracted = {m.id for m in _extract(tmp_path) if m.id}
-    catalog = {m.id for m in _zh_cn() if m.id}
+    catalog = {m.id for m in _catalog(locale) if m.id}
     assert sorted(extracted - catalog, key=str) == [], "marked but not in messages.po: run pybabel update"
     assert sorted(catalog - extracted, key=str) == [], "in messages.po but no code uses it: pybabel update"
     assert len(extracted) >= 20
 
 
-def test_every_zh_cn_entry_is_translated_and_not_fuzzy():
-    catalog = _zh_cn()
+@pytest.mark.parametrize("locale", CATALOGS)
+def test_every_entry_is_translated_and_not_fuzzy(locale):
+    catalog = _catalog(locale)
     untranslated = [m.id for m in catalog if m.id and not m.string]
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert (untranslated, fuzzy) == ([], [])
@@ -64,11 +71,12 @@ def test_every_zh_cn_entry_is_translated_and_not_fuzzy():
     assert problems == []  # e.g. a %(name)s placeholder lost or misspelt in the translation
 
 
-def test_placeholders_survive_translation():
+@pytest.mark.parametrize("locale", CATALOGS)
+def test_placeholders_survive_translation(locale):
     """Each %(name)… of a msgid is in its translation, and no other (a translation may drop a
     zero-padding: 2026年第7周)."""
     names = re.compile(r"%\((\w+)\)")
-    for message in _zh_cn():
+    for message in _catalog(locale):
         if message.id:
             assert sorted(names.findall(message.string)) == sorted(names.findall(message.id)), message.id
 

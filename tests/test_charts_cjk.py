@@ -65,7 +65,7 @@ def test_a_chart_with_chinese_text_draws_every_character():
               ("第47周", {"first_response": 0.9, "resolution": None})]
     figure = attainment_figure(points, TARGETS, "华东运维服务：首次响应 达标率", locale="zh_CN")
     texts = {t.get_text() for t in figure.findobj(Text)}
-    assert {"华东运维服务：首次响应 达标率", "第47周", "首次响应", "首次响应目标 85%", "解决时限目标 95%"} <= texts
+    assert {"华东运维服务：首次响应 达标率", "第47周", "首次响应", "首次响应目标85%", "解决时限目标95%"} <= texts
     assert _glyph_warnings(figure) == []
     assert _uncovered(figure) == {}
 
