@@ -38,10 +38,10 @@ def check_locale(name: str) -> str:
         asked = Locale.parse(str(name).strip(), sep="-" if "-" in str(name) else "_")
     except (ValueError, TypeError, UnknownLocaleError):
         raise ValueError(f"unknown locale '{name}'; write it like en or zh_CN") from None
-    for known in LOCALES:
+    for known in LOCALES:  # "en" takes any territory; "zh_CN" takes zh, zh-CN, zh-Hans, not zh-TW
         candidate = Locale.parse(known)
-        if (candidate.language == asked.language and candidate.territory in (None, asked.territory or candidate.territory)
-                and asked.script in (None, candidate.script)):
+        territory_fits = candidate.territory in (None, asked.territory or candidate.territory)
+        if candidate.language == asked.language and territory_fits and asked.script in (None, candidate.script):
             return known
     raise ValueError(f"Slawatch has no translation for locale '{name}'; it speaks {', '.join(LOCALES)}")
 

@@ -37,7 +37,8 @@ PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{title}</title>
 <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em}}
-fieldset{{border:0;margin:1em 0;padding:0}} label{{margin-right:1em}} footer{{margin-top:3em;font-size:small}}</style></head>
+fieldset{{border:0;margin:1em 0;padding:0}} label{{margin-right:1em}}
+footer{{margin-top:3em;font-size:small}}</style></head>
 <body>{body}<footer>{switch}</footer></body></html>
 """
 
