@@ -91,3 +91,16 @@ def test_the_rules_locale_and_the_admins_own_question(make_app, db_url, rules_pa
     form = app.test_client().get(f"/survey/{token}")  # no Accept-Language: the rules say zh_CN
     assert "<h1>请评价工单 ACME-2 的服务</h1>" in form.text
     assert "<legend>Wie zufrieden waren Sie?</legend>" in form.text  # as the admin wrote it
+
+
+def test_templates_translate_with_the_pages_locale(survey_app):
+    """What the dashboard's templates will use once marked: Flask-Babel's _() and page_locale()."""
+    from flask import render_template_string
+
+    app, _token = survey_app
+    template = '<html lang="{{ page_locale() }}">{{ _("first response") }} {{ LOCALES|join(",") }}'
+    with app.test_request_context("/", headers=ZH):
+        assert render_template_string(template) == '<html lang="zh_CN">首次响应 en,zh_CN'
+    with app.test_request_context("/?lang=en", headers=ZH):
+        app.preprocess_request()
+        assert render_template_string(template) == '<html lang="en">first response en,zh_CN'
