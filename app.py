@@ -19,6 +19,7 @@ import store.readiness
 import store.rulebook
 import web
 from connectors.slack import make_sender
+from web import i18n as web_i18n
 
 log = logging.getLogger("slawatch")
 
@@ -134,6 +135,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     store.rulebook.init_app(app)
     app.extensions["slawatch.started_at"] = settings["SLAWATCH_CLOCK"]()
     web.init_app(app)
+    web_i18n.init_app(app)  # the language of pages (docs/i18n.md)
     app.extensions["slawatch.slack_sender"] = make_sender(settings["SLACK_BOT_TOKEN"], settings["SLACK_API_URL"])
     scheduler.init_app(app)
     book, database = store.rulebook.get_rulebook(app), store.db.get_database(app)

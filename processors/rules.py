@@ -27,6 +27,7 @@ from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
 from processors import rules_calendars
+from processors import rules_locale
 from processors import rules_schema as schema
 from processors.calendar import Calendar, CalendarSpec
 from processors.events import Person
@@ -41,7 +42,7 @@ RULES_VERSION = 1  # the `version:` of rules.yaml this code reads
 DEFAULT_TARGETS = {"first_response": 0.85, "resolution": 0.95, "csat": 0.90, "communication": 0.80}
 DEFAULT_DONE_STATUSES = ("Done", "Closed", "Resolved")
 TOP_KEYS = ("version", "calendars", "vendors", "policies", "targets", "jira", "alerts", "reports",
-            "slack", "surveys", "governance")
+            "slack", "surveys", "governance", "locale")  # locale: processors/rules_locale.py
 POLICY_KEYS = ("name", "match", "calendar", "pause_statuses", "metrics", "measure")
 POLICY_MATCH_KEYS = ("projects", "issuetypes", "priorities", "labels", "components", "assignees",
                      "reporters", "fields")
@@ -236,6 +237,7 @@ class Rules:
     surveys: SurveysConfig = SurveysConfig()
     jira_write_back: JiraWriteBack = JiraWriteBack()  # off unless `jira.write_back` says so
     governance: Governance = Governance()  # who sees which vendor, who may excuse (rules_governance)
+    locale: str = "en"  # the language people read: "en" or "zh_CN" (rules_locale, docs/i18n.md)
 
     def select_policy(self, facts: Mapping[str, Any]) -> Policy | None:
         return next((p for p in self.policies if p.match.all_of(facts)), None)
@@ -371,4 +373,5 @@ def _sections(ck: Checker, top: Any) -> dict[str, Any] | None:
         "surveys": rules_sections.surveys(ck, top.get("surveys")),
         "governance": (rules_governance.governance(ck, top["governance"], [v.id for v in vendors])
                        if "governance" in top else Governance()),
+        "locale": rules_locale.read_locale(ck, top.get("locale")),
     }
