@@ -11,7 +11,9 @@ have stored.
 
 Each ticket is open: created in the last SPREAD, 30% answered by an agent (first response
 stopped), 10% waiting for the customer (paused), the rest untouched. Every template is
-evaluated at its last event plus one second, as the worker's recompute would have.
+evaluated at its last event plus one second, as the worker's recompute would have, and its
+`plan_at` is where a worker that planned every tick up to the generation instant left it
+(`processors.alerts.next_look` at that instant).
 """
 from __future__ import annotations
 
@@ -27,10 +29,12 @@ from sqlalchemy import insert, select
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from connectors.jira import parse_webhook  # noqa: E402
+from processors.alerts import next_look  # noqa: E402
 from processors.rules import Rules  # noqa: E402
 from processors.sla import evaluate  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.models import ClockRow, Event, Ticket  # noqa: E402
+from store.alerting import clock_view  # noqa: E402
 from store.recompute import recompute_ticket  # noqa: E402
 from store.repo import _clock_values, _event_row, _ticket_values, lock_ticket  # noqa: E402
 from tests.jira_payloads import LEAD, JiraTicket, user  # noqa: E402
@@ -80,10 +84,13 @@ def make_templates(rules: Rules, now: datetime, count: int, seed: int = 20260105
         state = evaluate(events, rules, at)
         if state is None or not state.clocks:
             continue
-        key = state.key
-        out.append(Template(project, str(state.facts.get("issue_id")), _ticket_values(state, at),
-                            [_event_row(e, at) for e in events],
-                            [_clock_values(key, c, rules.version, at) for c in state.clocks]))
+        ticket = _ticket_values(state, at)
+        clocks = [_clock_values(state.key, c, rules.version, at) for c in state.clocks]
+        for clock in clocks:
+            view = clock_view(ClockRow(**clock), Ticket(key=state.key, **ticket))
+            clock["plan_at"] = next_look(view, rules, now)
+        out.append(Template(project, str(state.facts.get("issue_id")), ticket,
+                            [_event_row(e, at) for e in events], clocks))
     return out
 
 
@@ -122,7 +129,7 @@ def generate(db: Database, templates: list[Template], tickets: int) -> None:
 def _stored_clocks(session, key: str) -> list[dict]:
     rows = session.execute(select(ClockRow.__table__).where(ClockRow.ticket == key)
                            .order_by(ClockRow.metric, ClockRow.cycle)).mappings().all()
-    return [{k: v for k, v in row.items() if k not in ("id",)} for row in rows]
+    return [{k: v for k, v in row.items() if k not in ("id", "plan_at")} for row in rows]
 
 
 def check_sample(db: Database, rules: Rules, tickets: int, templates: list[Template],

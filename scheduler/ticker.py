@@ -36,7 +36,7 @@ from connectors.surveys import deliver_surveys
 from processors.events import format_instant
 from scheduler import cron
 from scheduler.dispatch import Dispatcher
-from scheduler.planning import plan_tick
+from scheduler.planning import plan_due
 from store import lease
 from store.db import Database
 from store.figures import refresh_due
@@ -117,7 +117,7 @@ class Ticker:
 
     def plan_alerts(self, now: datetime) -> None:
         if self.leading:
-            self.db.write(lambda session: plan_tick(session, self.rulebook.rules, now, self.jira_url))
+            plan_due(self.db, self.rulebook.rules, now, self.jira_url)
 
     def run_reports(self, now: datetime) -> None:
         if self.leading:

@@ -123,6 +123,9 @@ class ClockRow(Base):
     computed_at: Mapped[datetime] = mapped_column(index=True)
     vendor: Mapped[str | None] = mapped_column(Text)  # attributed vendor (processors.sla.Clock.vendor)
     warnings: Mapped[str | None] = mapped_column(Text)  # JSON [[fraction, instant or null], ...]
+    # 0013: when the alert planner must next look at this clock (store/alerting.py); None: not
+    # before a recompute. Indexed with id (ix_clocks_plan_at): the tick reads an index range.
+    plan_at: Mapped[datetime | None]
 
 
 class RuleVersion(Base):
@@ -358,3 +361,11 @@ class SlackDeferredMessage(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)  # the parsed MessageEvent as JSON
     received_at: Mapped[datetime] = mapped_column(index=True)  # ix_slack_deferred_messages_received_at
+
+
+# --- 0013 due planning ---
+
+# The scheduler's tick reads the clocks whose plan_at has come, earliest first (store/alerting.py),
+# and the survey step the resolution clocks stopped lately (store/surveys.py).
+Index("ix_clocks_plan_at", ClockRow.plan_at, ClockRow.id)
+Index("ix_clocks_stopped_at", ClockRow.stopped_at)

@@ -157,7 +157,7 @@ def _clock_values(key: str, clock: Clock, rules_version: str, now: datetime) -> 
         "started_at": clock.started_at, "stopped_at": clock.stopped_at, "due_at": clock.due_at,
         "breached_at": clock.breached_at, "next_warning_at": clock.next_warning_at,
         "policy": clock.policy, "calendar": clock.calendar, "rules_version": rules_version,
-        "computed_at": now, "vendor": clock.vendor,
+        "computed_at": now, "plan_at": now, "vendor": clock.vendor,
         "warnings": json.dumps([[w.fraction, format_instant(w.at)] for w in clock.warnings]),
     }
 
