@@ -41,7 +41,7 @@ from store import lease
 from store.db import Database
 from store.figures import refresh_due
 from store.pending import recompute_pending
-from store.recompute import recompute_stale_clocks
+from store.recompute import recompute_stale_if_changed
 from store.surveys import open_new_surveys
 from store.repo import set_service_state
 from store.rulebook import RuleBook
@@ -103,7 +103,7 @@ class Ticker:
             pass
 
     def recompute_stale(self, now: datetime) -> None:
-        recompute_stale_clocks(self.db, self.rulebook.schedule, now)
+        recompute_stale_if_changed(self.db, self.rulebook.schedule, now)
 
     def take_lease(self, now: datetime) -> None:
         self.leading = False  # stays False if the database cannot be reached
