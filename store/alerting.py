@@ -30,12 +30,16 @@ from store.models import Acknowledgement, ClockRow, Ticket
 CLOCKS = ClockRow.__table__
 
 
+def due_query(now: datetime, limit: int):
+    """The clocks (and their tickets) whose `plan_at` has come: a range of ix_clocks_plan_at."""
+    return (select(ClockRow, Ticket).join(Ticket, Ticket.key == ClockRow.ticket)
+            .where(ClockRow.plan_at <= now).order_by(ClockRow.plan_at, ClockRow.id).limit(limit))
+
+
 def due_clocks(session: Session, now: datetime, limit: int) -> list[tuple[int, ClockView]]:
     """Up to `limit` clocks whose `plan_at` has come, earliest first, as (row id, view); clocks of
     deleted tickets come with a None view (they call for nothing)."""
-    query = (select(ClockRow, Ticket).join(Ticket, Ticket.key == ClockRow.ticket)
-             .where(ClockRow.plan_at <= now).order_by(ClockRow.plan_at, ClockRow.id).limit(limit))
-    rows = session.execute(query).all()
+    rows = session.execute(due_query(now, limit)).all()
     acks = _acknowledgements(session, [clock for clock, _ in rows])
     return [(clock.id, None if ticket.deleted else clock_view(clock, ticket, acks.get(breach_key(clock))))
             for clock, ticket in rows]
