@@ -135,10 +135,13 @@ def plan_batch(session: Session, rules: Rules, now: datetime, jira_url: str | No
     fresh = [a for a in new if a.at >= now - ALERT_HORIZON]
     enqueue_many(session, [outgoing(a, status="expired") for a in old], now)
     enqueued = digested = 0
+    singles: list[Outgoing] = []  # consecutive lone alerts: one statement, in order
     for group in group_for_digest(fresh, rules.alerts.digest_over):
         if len(group) == 1:
-            enqueued += len(enqueue_many(session, [outgoing(group[0])], now))
+            singles.append(outgoing(group[0]))
             continue
+        enqueued += len(enqueue_many(session, singles, now))
+        singles = []
         key = digest_key(group[0].channel, group)
         won = enqueue_many(session, [outgoing(a, "digested", thread_key=key) for a in group], now)
         members = [a for a in group if a.key in won]
@@ -147,6 +150,7 @@ def plan_batch(session: Session, rules: Rules, now: datetime, jira_url: str | No
             enqueued += len(enqueue_many(session, [Outgoing(
                 key=key, kind="digest", channel=group[0].channel, text=text, blocks=blocks)], now))
             digested += len(members)
+    enqueued += len(enqueue_many(session, singles, now))
     jira_new, jira_expired = _enqueue_jira(session, planned.jira, now)
     move_plan_at(session, due, rules, now)
     set_service_state(session, LAST_PLANNED_KEY, format_instant(now), now)
