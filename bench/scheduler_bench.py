@@ -5,7 +5,8 @@
 Generates N open tickets straight into a fresh store (bench/clock_data.py: copies of 20,000
 engine-evaluated templates, checked on a sample against the worker's recompute), as a worker
 that had planned everything up to the generation instant `T` would have left them: service
-state `alerts.last_planned_at` = T, the report jobs recorded as run. Then a fresh process — the
+state `alerts.last_planned_at` = T, the report jobs recorded as run, the stale-clock check done
+under these rules at T. Then a fresh process — the
 worker restarting after `--downtime` seconds (default 60) — runs the real tick
 (scheduler/ticker.py `Ticker.tick`, every step, as the leader, no Slack sender) with a clock it
 moves by hand:
@@ -41,7 +42,9 @@ sys.path.insert(0, str(REPO))
 from processors.events import format_instant, parse_instant  # noqa: E402
 from scheduler import cron  # noqa: E402
 from scheduler.planning import LAST_PLANNED_KEY  # noqa: E402
+from processors.rule_schedule import as_schedule  # noqa: E402
 from store.db import Database, upgrade  # noqa: E402
+from store.recompute import CHECKED_KEY, schedule_mark  # noqa: E402
 from store.repo import set_service_state  # noqa: E402
 from store.rulebook import RuleBook  # noqa: E402
 
@@ -69,6 +72,7 @@ def prepare(url: str, tickets: int) -> datetime:
 
     def state(session) -> None:
         set_service_state(session, LAST_PLANNED_KEY, format_instant(now), now)
+        set_service_state(session, CHECKED_KEY, schedule_mark(as_schedule(rules)), now)
         for name, instant, _ in cron.jobs(rules, now + timedelta(days=1)):
             set_service_state(session, f"reports.{name}.last_instant", format_instant(instant), now)
     db.write(state)

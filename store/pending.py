@@ -33,7 +33,7 @@ from store.repo import lock_tickets
 log = logging.getLogger(__name__)
 
 PENDING = PendingRecompute.__table__
-BATCH = 50  # tickets per transaction: short enough that a webhook never waits long for the lock
+BATCH = 100  # tickets per transaction: short enough that a webhook never waits long for the lock
 
 
 _UNMARK = delete(PENDING).where(and_(PENDING.c.ticket == bindparam("key"), PENDING.c.mark == bindparam("seen")))
