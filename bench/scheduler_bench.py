@@ -14,7 +14,8 @@ moves by hand:
 - first tick: at T + downtime (plans what fell due while the worker was down);
 - steady ticks: `--ticks` more, one simulated second apart; the median is `steady_tick_ms`;
 - drain: `--drain` tickets (default 5,000 or N) marked for recompute as webhooks would, then
-  recomputed with the worker's function (store/pending.py), tickets per second; then one more
+  recomputed with the worker's function (store/pending.py), tickets per second of wall-clock
+  time and per CPU-second of the worker (steadier on a shared machine); then one more
   tick (the one that plans the recomputed clocks), printed as `after_drain_tick_ms`.
 
 Peak RSS is that worker process's (getrusage), generation excluded. Without --database the store
@@ -125,10 +126,10 @@ def worker(url: str, start: datetime, ticks: int, drain: int) -> dict:
     del keys
     clock["now"] += timedelta(seconds=1)
     db.write(lambda session: mark_pending(session, marked, clock["now"]))
-    began, done = time.perf_counter(), 0
+    began, cpu, done = time.perf_counter(), time.process_time(), 0
     while count := recompute_pending(db, rulebook.schedule, clock["now"]):
         done += count
-    drain_s = time.perf_counter() - began
+    drain_s, drain_cpu = time.perf_counter() - began, time.process_time() - cpu
     clock["now"] += timedelta(seconds=1)
     after_ms, after_steps = tick(ticker, times)
     median = statistics.median(ms for ms, _ in steady)
@@ -136,6 +137,7 @@ def worker(url: str, start: datetime, ticks: int, drain: int) -> dict:
     return {"first_tick_ms": first_ms, "first_steps": first_steps, "steady_tick_ms": median,
             "steady_max_ms": max(ms for ms, _ in steady), "steady_steps": typical,
             "drained": done, "drain_tickets_per_s": done / drain_s if drain_s else 0.0,
+            "drain_per_cpu_s": done / drain_cpu if drain_cpu else 0.0,
             "after_drain_tick_ms": after_ms, "after_drain_steps": after_steps,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -172,7 +174,8 @@ def main() -> int:
           f"{steps_line(r['first_steps'])}")
     print(f"steady tick: median {r['steady_tick_ms']:.1f} ms, max {r['steady_max_ms']:.1f} ms of "
           f"{args.ticks}; a median one: {steps_line(r['steady_steps'])}")
-    print(f"drain: {r['drained']:,} tickets at {r['drain_tickets_per_s']:,.0f} tickets/s; the tick after it: "
+    print(f"drain: {r['drained']:,} tickets at {r['drain_tickets_per_s']:,.0f} tickets/s "
+          f"({r['drain_per_cpu_s']:,.0f} per CPU-second of the worker); the tick after it: "
           f"{r['after_drain_tick_ms']:.0f} ms: {steps_line(r['after_drain_steps'])}")
     print(f"tickets={args.tickets} steady_tick_ms={r['steady_tick_ms']:.1f} first_tick_ms={r['first_tick_ms']:.0f} "
           f"peak_rss_mb={r['peak_rss_mb']:.0f} drain_tickets_per_s={r['drain_tickets_per_s']:.0f}")
