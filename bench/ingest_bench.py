@@ -311,11 +311,11 @@ def bench(tmp: Path, args: argparse.Namespace) -> int:
     files["lua"].write_text(LUA)
     print(f"{len(bodies):,} bodies (mean {sum(map(len, bodies)) // len(bodies):,} bytes) "
           f"written in {time.monotonic() - began:.1f} s")
-    url = args.database or f"sqlite:///{tmp / 'bench.db'}"
+    database = args.database or f"sqlite:///{tmp / 'bench.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLAWATCH_", "JIRA_", "SLACK_"))}
-    env.update(SLAWATCH_DATABASE_URL=url, SLAWATCH_RULES=str(REPO / "rules.yaml"),
+    env.update(SLAWATCH_DATABASE_URL=database, SLAWATCH_RULES=str(REPO / "rules.yaml"),
                SLAWATCH_SQLITE_SYNCHRONOUS=args.synchronous)
-    print(f"database: {make_url(url).get_backend_name()}, synchronous={args.synchronous} (SQLite)")
+    print(f"database: {make_url(database).get_backend_name()}, synchronous={args.synchronous} (SQLite)")
     slawatch = Path(sys.executable).with_name("slawatch")
     upgrade = subprocess.run([str(slawatch), "db", "upgrade"], cwd=REPO, env=env, capture_output=True, text=True)
     if upgrade.returncode:
@@ -324,9 +324,9 @@ def bench(tmp: Path, args: argparse.Namespace) -> int:
         bare = measure("bare Flask 204", url, files, args)
     with gunicorn("app:create_app()", env, tmp / "full.log") as url:
         full = measure("full path", url, files, args)
-    report(bare, full, count_rows(url), len(bodies))
-    tickets, seconds = drain(url)
-    rows = count_rows(url)
+    report(bare, full, count_rows(database), len(bodies))
+    tickets, seconds = drain(database)
+    rows = count_rows(database)
     print(f"worker recompute after the run: {tickets:,} tickets in {seconds:.1f} s ({tickets / seconds:,.0f} tickets/s, "
           f"one process; {rows['deliveries']:,} deliveries); then clocks {rows['clocks']:,}, "
           f"pending_recompute {rows['pending_recompute']:,}")
