@@ -368,4 +368,4 @@ class SlackDeferredMessage(Base):
 # The scheduler's tick reads the clocks whose plan_at has come, earliest first (store/alerting.py),
 # and the survey step the resolution clocks stopped lately (store/surveys.py).
 Index("ix_clocks_plan_at", ClockRow.plan_at, ClockRow.id)
-Index("ix_clocks_stopped_at", ClockRow.stopped_at)
+Index("ix_clocks_state_stopped_at", ClockRow.state, ClockRow.stopped_at)

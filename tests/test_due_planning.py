@@ -15,6 +15,7 @@ from store.alerting import due_query
 from store.db import get_database
 from store.models import ClockRow
 from store.rulebook import get_rulebook
+from store.surveys import unsurveyed_query
 from tests import jira_payloads as jp
 from tests.fake_slack import fake_slack  # noqa: F401  (the fixture)
 from tests.test_scheduler_alerts import T0, alerts_posted, key_of, outbox_rows, post, slack_app, tick_at  # noqa: F401
@@ -87,6 +88,16 @@ def test_the_ticks_query_reads_an_index_range_not_the_open_clocks(slack_app, dia
         assert "SEARCH clocks USING INDEX ix_clocks_plan_at (plan_at<?)" in plan and "SCAN clocks" not in plan, plan
     else:  # Index Cond: (plan_at <= '...'), on ix_clocks_plan_at
         assert "Index Cond: (plan_at <=" in plan, plan
+
+
+def test_the_survey_steps_query_reads_the_clocks_stopped_lately(slack_app, dialect):
+    for n in range(30):
+        post(slack_app, jp.created(f"ACME-{n + 1}", T0, project="ACME"))
+    with get_database(slack_app).reading() as session:
+        plan = explain(session, unsurveyed_query(T0, 200), dialect)
+    assert "ix_clocks_state_stopped_at" in plan, plan
+    if dialect == "sqlite":
+        assert "SEARCH clocks USING INDEX ix_clocks_state_stopped_at (state=? AND stopped_at>? AND stopped_at<?)" in plan, plan
 
 
 def view(**changes) -> ClockView:

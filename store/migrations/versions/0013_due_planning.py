@@ -1,5 +1,5 @@
 """clocks.plan_at: when the alert planner must next look at a clock (issue 15), indexed; and an
-index on clocks.stopped_at for the survey step
+index on clocks (state, stopped_at) for the survey step
 
 Existing rows get plan_at = computed_at when the clock is open or was computed in the last day
 (the previous planner still looked at those), NULL otherwise: the first tick after the upgrade
@@ -33,11 +33,11 @@ def upgrade() -> None:
     op.execute(clocks.update().where(sa.or_(clocks.c.state != "stopped", clocks.c.computed_at >= cutoff))
                .values(plan_at=clocks.c.computed_at))
     op.create_index("ix_clocks_plan_at", "clocks", ["plan_at", "id"])
-    op.create_index("ix_clocks_stopped_at", "clocks", ["stopped_at"])
+    op.create_index("ix_clocks_state_stopped_at", "clocks", ["state", "stopped_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_clocks_stopped_at", table_name="clocks")
+    op.drop_index("ix_clocks_state_stopped_at", table_name="clocks")
     op.drop_index("ix_clocks_plan_at", table_name="clocks")
     with op.batch_alter_table("clocks") as batch:
         batch.drop_column("plan_at")
