@@ -16,7 +16,7 @@ transaction.
 5. `group_for_digest`: a channel with more than `alerts.digest_over` new top-level alerts in a
    batch gets them as one digest message (a storm of more than BATCH clocks: one digest per batch); the alerts themselves are stored as `digested` (keys taken);
 6. everything is rendered (connectors/slack_blocks.py) and enqueued, and `alerts.last_planned_at`
-   (service state, for operators) moves to now;
+   (service state, for operators: the last tick that had clocks to look at) moves to now;
 7. with `jira.write_back` on, the breaches' Jira label/comment rows (`Plan.jira`, channel `jira`,
    sent by connectors/jira_writeback.py) are enqueued the same way, `expired` past ALERT_HORIZON
    too: a backfill of old breaches never writes on Jira. They are never digested.
@@ -126,6 +126,8 @@ def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | Non
 def plan_batch(session: Session, rules: Rules, now: datetime, jira_url: str | None = None) -> PlanResult:
     """Plan and enqueue the alerts of one batch of due clocks (see the module docstring)."""
     due = due_clocks(session, now, BATCH)
+    if not due:  # the usual tick: nothing due, nothing written
+        return PlanResult(0, 0, 0, 0, 0)
     views = sorted((view for _, view in due if view is not None),
                    key=lambda v: (v.ticket, v.metric, v.cycle))
     planned = plan(views, rules, now, jira_url)
