@@ -37,7 +37,7 @@ from store.models import ClockRow, Event, Ticket  # noqa: E402
 from store.alerting import clock_view  # noqa: E402
 from store.recompute import recompute_ticket  # noqa: E402
 from store.repo import _clock_values, _event_row, _ticket_values, lock_ticket  # noqa: E402
-from tests.jira_payloads import LEAD, JiraTicket, user  # noqa: E402
+from tests.jira_payloads import JiraTicket, user  # noqa: E402
 
 TEMPLATES = 20_000
 SPREAD = timedelta(days=3)

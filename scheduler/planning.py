@@ -9,12 +9,14 @@ transaction.
    instant they may call for an alert, so a batch is never read twice and memory stays that of
    one batch. A tick plans at most MAX_BATCHES batches (after a long outage or a big drain the
    rest follows on the next ticks, earliest first);
-2. (per batch) `processors.alerts.plan` says which alerts they call for; the keys the outbox already holds
-   are dropped (the planner is at-least-once: it returns everything the clocks call for);
+2. (per batch) `processors.alerts.plan` says which alerts they call for;
+3. the keys the outbox already holds are dropped (the planner is at-least-once: it returns
+   everything the clocks call for);
 4. alerts about an instant more than ALERT_HORIZON ago (history brought in by a backfill, a long
    outage) are recorded as `expired` — their keys taken, never posted;
 5. `group_for_digest`: a channel with more than `alerts.digest_over` new top-level alerts in a
-   batch gets them as one digest message (a storm of more than BATCH clocks: one digest per batch); the alerts themselves are stored as `digested` (keys taken);
+   batch gets them as one digest message (a storm of more than BATCH clocks: one digest per
+   batch); the alerts themselves are stored as `digested` (keys taken);
 6. everything is rendered (connectors/slack_blocks.py) and enqueued, and `alerts.last_planned_at`
    (service state, for operators: the last tick that had clocks to look at) moves to now;
 7. with `jira.write_back` on, the breaches' Jira label/comment rows (`Plan.jira`, channel `jira`,
@@ -123,19 +125,8 @@ def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | Non
             return total
 
 
-def plan_batch(session: Session, rules: Rules, now: datetime, jira_url: str | None = None) -> PlanResult:
-    """Plan and enqueue the alerts of one batch of due clocks (see the module docstring)."""
-    due = due_clocks(session, now, BATCH)
-    if not due:  # the usual tick: nothing due, nothing written
-        return PlanResult(0, 0, 0, 0, 0)
-    views = sorted((view for _, view in due if view is not None),
-                   key=lambda v: (v.ticket, v.metric, v.cycle))
-    planned = plan(views, rules, now, jira_url)
-    taken = existing_keys(session, [a.key for a in planned.alerts])
-    new = [a for a in planned.alerts if a.key not in taken]
-    old = [a for a in new if a.at < now - ALERT_HORIZON]
-    fresh = [a for a in new if a.at >= now - ALERT_HORIZON]
-    enqueue_many(session, [outgoing(a, status="expired") for a in old], now)
+def _enqueue_alerts(session: Session, fresh: list[Alert], rules: Rules, now: datetime) -> tuple[int, int]:
+    """Enqueue new alerts, storms as digests (step 5); (rows to send, alerts in digests)."""
     enqueued = digested = 0
     singles: list[Outgoing] = []  # consecutive lone alerts: one statement, in order
     for group in group_for_digest(fresh, rules.alerts.digest_over):
@@ -153,6 +144,23 @@ def plan_batch(session: Session, rules: Rules, now: datetime, jira_url: str | No
                 key=key, kind="digest", channel=group[0].channel, text=text, blocks=blocks)], now))
             digested += len(members)
     enqueued += len(enqueue_many(session, singles, now))
+    return enqueued, digested
+
+
+def plan_batch(session: Session, rules: Rules, now: datetime, jira_url: str | None = None) -> PlanResult:
+    """Plan and enqueue the alerts of one batch of due clocks (see the module docstring)."""
+    due = due_clocks(session, now, BATCH)
+    if not due:  # the usual tick: nothing due, nothing written
+        return PlanResult(0, 0, 0, 0, 0)
+    views = sorted((view for _, view in due if view is not None),
+                   key=lambda v: (v.ticket, v.metric, v.cycle))
+    planned = plan(views, rules, now, jira_url)
+    taken = existing_keys(session, [a.key for a in planned.alerts])
+    new = [a for a in planned.alerts if a.key not in taken]
+    old = [a for a in new if a.at < now - ALERT_HORIZON]
+    fresh = [a for a in new if a.at >= now - ALERT_HORIZON]
+    enqueue_many(session, [outgoing(a, status="expired") for a in old], now)
+    enqueued, digested = _enqueue_alerts(session, fresh, rules, now)
     jira_new, jira_expired = _enqueue_jira(session, planned.jira, now)
     move_plan_at(session, due, rules, now)
     set_service_state(session, LAST_PLANNED_KEY, format_instant(now), now)
