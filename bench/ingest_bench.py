@@ -1,12 +1,14 @@
 """Webhook ingest: the real `POST /webhooks/jira` against a bare Flask endpoint, same server, same load.
 
     .venv/bin/python bench/ingest_bench.py [--seconds 10] [--connections 16] [--bodies 40000]
+        [--database postgresql+psycopg://USER@HOST/EMPTY_DB] [--synchronous full]
 
 Needs `wrk` (Debian: `apt-get install -y wrk`); exits 2 without it. In a temporary directory the
 script writes realistic Jira webhook bodies (tests/jira_payloads.py, one JSON per line, Cloud and
 Data Center tickets with interleaved lifecycles: created, assigned, comments, "Waiting for
 customer" and back, priority changes, resolved, sometimes reopened and resolved again), migrates
-a fresh SQLite database (`slawatch db upgrade`), then, one after the other:
+a fresh SQLite database (`slawatch db upgrade`; with --database, that database instead, which
+must be empty: PostgreSQL), then, one after the other:
 
 - bench/bare_app.py under `gunicorn -w 2` (reads the body, answers 204),
 - the real app under `gunicorn -w 2 "app:create_app()"` on that database and ./rules.yaml,
@@ -33,7 +35,6 @@ import random
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
+
+from sqlalchemy import make_url
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -232,19 +235,25 @@ def measure(name: str, url: str, files: dict[str, Path], args: argparse.Namespac
 
 # --- report ---------------------------------------------------------------------------------
 
-def count_rows(db_path: Path) -> dict[str, int]:
-    with sqlite3.connect(db_path) as db:
-        return {table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in ("deliveries", "events", "tickets", "clocks", "pending_recompute")}
+def count_rows(url: str) -> dict[str, int]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            return {table: db.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                    for table in ("deliveries", "events", "tickets", "clocks", "pending_recompute")}
+    finally:
+        engine.dispose()
 
 
-def drain(db_path: Path) -> tuple[int, float]:
+def drain(url: str) -> tuple[int, float]:
     """Recompute every marked ticket as `slawatch worker` would; (tickets, seconds)."""
     from processors.rules import load_rules
     from store.db import Database
     from store.pending import recompute_pending
 
-    db, rules = Database(f"sqlite:///{db_path}"), load_rules(str(REPO / "rules.yaml"))
+    db, rules = Database(url), load_rules(str(REPO / "rules.yaml"))
     began, done = time.perf_counter(), 0
     while count := recompute_pending(db, rules, datetime.now(timezone.utc)):
         done += count
@@ -274,6 +283,9 @@ def main() -> int:
     parser.add_argument("--bodies", type=int, default=40_000, help="distinct webhook bodies")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per server")
     parser.add_argument("--seed", type=int, default=20260105)
+    parser.add_argument("--database", help="an EMPTY PostgreSQL database's URL; default: a fresh SQLite file")
+    parser.add_argument("--synchronous", choices=("normal", "full"), default="normal",
+                        help="SLAWATCH_SQLITE_SYNCHRONOUS of the real app (SQLite)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
@@ -299,9 +311,11 @@ def bench(tmp: Path, args: argparse.Namespace) -> int:
     files["lua"].write_text(LUA)
     print(f"{len(bodies):,} bodies (mean {sum(map(len, bodies)) // len(bodies):,} bytes) "
           f"written in {time.monotonic() - began:.1f} s")
-    db_path = tmp / "bench.db"
+    database = args.database or f"sqlite:///{tmp / 'bench.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLAWATCH_", "JIRA_", "SLACK_"))}
-    env.update(SLAWATCH_DATABASE_URL=f"sqlite:///{db_path}", SLAWATCH_RULES=str(REPO / "rules.yaml"))
+    env.update(SLAWATCH_DATABASE_URL=database, SLAWATCH_RULES=str(REPO / "rules.yaml"),
+               SLAWATCH_SQLITE_SYNCHRONOUS=args.synchronous)
+    print(f"database: {make_url(database).get_backend_name()}, synchronous={args.synchronous} (SQLite)")
     slawatch = Path(sys.executable).with_name("slawatch")
     upgrade = subprocess.run([str(slawatch), "db", "upgrade"], cwd=REPO, env=env, capture_output=True, text=True)
     if upgrade.returncode:
@@ -310,9 +324,9 @@ def bench(tmp: Path, args: argparse.Namespace) -> int:
         bare = measure("bare Flask 204", url, files, args)
     with gunicorn("app:create_app()", env, tmp / "full.log") as url:
         full = measure("full path", url, files, args)
-    report(bare, full, count_rows(db_path), len(bodies))
-    tickets, seconds = drain(db_path)
-    rows = count_rows(db_path)
+    report(bare, full, count_rows(database), len(bodies))
+    tickets, seconds = drain(database)
+    rows = count_rows(database)
     print(f"worker recompute after the run: {tickets:,} tickets in {seconds:.1f} s ({tickets / seconds:,.0f} tickets/s, "
           f"one process; {rows['deliveries']:,} deliveries); then clocks {rows['clocks']:,}, "
           f"pending_recompute {rows['pending_recompute']:,}")

@@ -12,6 +12,7 @@ name the key of the message they reply to in `thread_key`, and go in that messag
 
     plan = plan(clocks, rules, now, jira_url=None) -> Plan(alerts, unroutable)
     alert = acknowledged_alert(clock, rules, by, at, jira_url=None) -> Alert | None
+    at = next_look(clock, rules, now) -> datetime | None   # when the planner must look again
 
 `plan_alerts` is `plan(...).alerts`; `plan` also names the keys of the alerts that no channel
 could be found for (`Plan.unroutable`), for the caller to count and log, and — when rules.yaml
@@ -195,6 +196,24 @@ def group_for_digest(alerts: Iterable[Alert], digest_over: int) -> list[list[Ale
             digests[alert.channel] = [alert]
             groups.append(digests[alert.channel])
     return groups
+
+
+def next_look(clock: ClockView, rules: Rules, after: datetime) -> datetime | None:
+    """The first instant after `after` at which the clock, unchanged, may call for an alert it
+    did not call for at `after` (a warning, the breach, Jira write-back, the escalation); None if
+    none will come before the clock changes (a recompute looks again). The scheduler stores it
+    in `clocks.plan_at` and looks at a clock only when that instant has come (store/alerting.py)."""
+    breached_at = clock.breached_at
+    if breached_at is None and clock.state == "running":
+        breached_at = clock.due_at
+    instants: list[datetime] = []
+    if clock.state != "stopped":
+        instants += [at for _, at in clock.warnings if at is not None]
+    if breached_at is not None:
+        instants.append(breached_at)
+        if rules.alerts.escalate_after is not None and rules.alerts.escalation_channel:
+            instants.append(breached_at + rules.alerts.escalate_after)
+    return min((at for at in instants if at > after), default=None)
 
 
 # ---- one clock -----------------------------------------------------------------------------

@@ -1,16 +1,24 @@
-"""The planning step of the leader's tick: due clocks -> alerts -> outbox rows, in ONE transaction.
+"""The planning step of the leader's tick: due clocks -> alerts -> outbox rows, BATCH clocks per
+transaction.
 
-    result = db.write(lambda session: plan_tick(session, rules, now, jira_url))
+    result = plan_due(db, rules, now, jira_url)        # the tick: one transaction per batch
+    result = db.write(lambda session: plan_tick(session, rules, now, jira_url))   # one transaction
 
-1. `since` = the previous planning instant (stored in service_state) minus OVERLAP;
-2. the clocks that may call for an alert in (since, now] (store/alerting.py: indexed ranges);
-3. `processors.alerts.plan` says which alerts they call for; the keys the outbox already holds
-   are dropped (the planner is at-least-once: it returns everything the clocks call for);
+1. the clocks whose `plan_at` has come, BATCH at a time, earliest first (store/alerting.py: an
+   index range, never a scan of the open clocks); each batch moves their `plan_at` to the next
+   instant they may call for an alert, so a batch is never read twice and memory stays that of
+   one batch. A tick plans at most MAX_BATCHES batches (after a long outage or a big drain the
+   rest follows on the next ticks, earliest first);
+2. (per batch) `processors.alerts.plan` says which alerts they call for;
+3. the keys the outbox already holds are dropped (the planner is at-least-once: it returns
+   everything the clocks call for);
 4. alerts about an instant more than ALERT_HORIZON ago (history brought in by a backfill, a long
    outage) are recorded as `expired` — their keys taken, never posted;
-5. `group_for_digest`: a channel with more than `alerts.digest_over` new top-level alerts gets
-   them as one digest message; the alerts themselves are stored as `digested` (keys taken);
-6. everything is rendered (connectors/slack_blocks.py) and enqueued, and `since` moves to now;
+5. `group_for_digest`: a channel with more than `alerts.digest_over` new top-level alerts in a
+   batch gets them as one digest message (a storm of more than BATCH clocks: one digest per
+   batch); the alerts themselves are stored as `digested` (keys taken);
+6. everything is rendered (connectors/slack_blocks.py) and enqueued, and `alerts.last_planned_at`
+   (service state, for operators: the last tick that had clocks to look at) moves to now;
 7. with `jira.write_back` on, the breaches' Jira label/comment rows (`Plan.jira`, channel `jira`,
    sent by connectors/jira_writeback.py) are enqueued the same way, `expired` past ALERT_HORIZON
    too: a backfill of old breaches never writes on Jira. They are never digested.
@@ -24,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -32,16 +40,18 @@ from sqlalchemy.orm import Session
 from connectors import slack_blocks
 from connectors.jira_writeback import CHANNEL as JIRA_CHANNEL
 from processors.alerts import Alert, JiraEffect, group_for_digest, plan
-from processors.events import format_instant, parse_instant
+from processors.events import format_instant
 from processors.rules import Rules
-from store.alerting import due_clock_views
+from store.alerting import due_clocks, move_plan_at
+from store.db import Database
 from store.outbox import Outgoing, enqueue_many, existing_keys
-from store.repo import get_service_state, set_service_state
+from store.repo import set_service_state
 
 log = logging.getLogger(__name__)
 
 LAST_PLANNED_KEY = "alerts.last_planned_at"
-OVERLAP = timedelta(minutes=5)  # re-read the end of the previous interval (late commits)
+BATCH = 2000  # clocks per transaction
+MAX_BATCHES = 25  # per tick: a catch-up of more clocks goes on over the next ticks
 ALERT_HORIZON = timedelta(hours=24)  # alerts about older instants are not posted
 
 
@@ -52,6 +62,9 @@ class PlanResult:
     digested: int  # alerts folded into digests
     expired: int
     unroutable: int
+
+    def __add__(self, other: "PlanResult") -> "PlanResult":
+        return PlanResult(*(a + b for a, b in zip(astuple(self), astuple(other))))
 
 
 def render(alert: Alert) -> tuple[str, list[dict]]:
@@ -91,10 +104,15 @@ def digest_key(channel: str, alerts: list[Alert]) -> str:
     return f"digest:{channel}:{digest[:24]}"
 
 
-def planning_since(session: Session, now: datetime) -> datetime:
-    state = get_service_state(session, LAST_PLANNED_KEY)
-    last = parse_instant(state.value) if state is not None and state.value else now - ALERT_HORIZON
-    return min(last, now) - OVERLAP
+def plan_due(db: Database, rules: Rules, now: datetime, jira_url: str | None = None) -> PlanResult:
+    """The tick's planning: up to MAX_BATCHES batches, one transaction each."""
+    total = PlanResult(0, 0, 0, 0, 0)
+    for _ in range(MAX_BATCHES):
+        result = db.write(lambda session: plan_batch(session, rules, now, jira_url))
+        total += result
+        if result.clocks < BATCH:
+            break
+    return total
 
 
 _UNROUTABLE_TOLD: set[str] = set()  # alert keys already logged as having no channel (per process)
@@ -113,19 +131,25 @@ def _warn_unroutable(keys: tuple[str, ...]) -> None:
 
 
 def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | None = None) -> PlanResult:
-    """Plan and enqueue the alerts due at `now` (see the module docstring)."""
-    views = due_clock_views(session, now, planning_since(session, now), rules.alerts.escalate_after)
-    planned = plan(views, rules, now, jira_url)
-    taken = existing_keys(session, [a.key for a in planned.alerts])
-    new = [a for a in planned.alerts if a.key not in taken]
-    old = [a for a in new if a.at < now - ALERT_HORIZON]
-    fresh = [a for a in new if a.at >= now - ALERT_HORIZON]
-    enqueue_many(session, [outgoing(a, status="expired") for a in old], now)
+    """Every clock due at `now`, batch after batch, in the caller's transaction."""
+    total = PlanResult(0, 0, 0, 0, 0)
+    while True:
+        result = plan_batch(session, rules, now, jira_url)
+        total += result
+        if result.clocks < BATCH:
+            return total
+
+
+def _enqueue_alerts(session: Session, fresh: list[Alert], rules: Rules, now: datetime) -> tuple[int, int]:
+    """Enqueue new alerts, storms as digests (step 5); (rows to send, alerts in digests)."""
     enqueued = digested = 0
+    singles: list[Outgoing] = []  # consecutive lone alerts: one statement, in order
     for group in group_for_digest(fresh, rules.alerts.digest_over):
         if len(group) == 1:
-            enqueued += len(enqueue_many(session, [outgoing(group[0])], now))
+            singles.append(outgoing(group[0]))
             continue
+        enqueued += len(enqueue_many(session, singles, now))
+        singles = []
         key = digest_key(group[0].channel, group)
         won = enqueue_many(session, [outgoing(a, "digested", thread_key=key) for a in group], now)
         members = [a for a in group if a.key in won]
@@ -134,7 +158,26 @@ def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | Non
             enqueued += len(enqueue_many(session, [Outgoing(
                 key=key, kind="digest", channel=group[0].channel, text=text, blocks=blocks)], now))
             digested += len(members)
+    enqueued += len(enqueue_many(session, singles, now))
+    return enqueued, digested
+
+
+def plan_batch(session: Session, rules: Rules, now: datetime, jira_url: str | None = None) -> PlanResult:
+    """Plan and enqueue the alerts of one batch of due clocks (see the module docstring)."""
+    due = due_clocks(session, now, BATCH)
+    if not due:  # the usual tick: nothing due, nothing written
+        return PlanResult(0, 0, 0, 0, 0)
+    views = sorted((view for _, view in due if view is not None),
+                   key=lambda v: (v.ticket, v.metric, v.cycle))
+    planned = plan(views, rules, now, jira_url)
+    taken = existing_keys(session, [a.key for a in planned.alerts])
+    new = [a for a in planned.alerts if a.key not in taken]
+    old = [a for a in new if a.at < now - ALERT_HORIZON]
+    fresh = [a for a in new if a.at >= now - ALERT_HORIZON]
+    enqueue_many(session, [outgoing(a, status="expired") for a in old], now)
+    enqueued, digested = _enqueue_alerts(session, fresh, rules, now)
     jira_new, jira_expired = _enqueue_jira(session, planned.jira, now)
+    move_plan_at(session, due, rules, now)
     set_service_state(session, LAST_PLANNED_KEY, format_instant(now), now)
     _warn_unroutable(planned.unroutable)
     if enqueued or old:
@@ -142,5 +185,5 @@ def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | Non
                  enqueued, digested, len(old), len(views))
     if jira_new or jira_expired:
         log.info("planned %d Jira write-backs (%d expired)", jira_new, jira_expired)
-    return PlanResult(len(views), enqueued + jira_new, digested, len(old) + jira_expired,
+    return PlanResult(len(due), enqueued + jira_new, digested, len(old) + jira_expired,
                       len(planned.unroutable))

@@ -36,13 +36,13 @@ from connectors.surveys import deliver_surveys
 from processors.events import format_instant
 from scheduler import cron
 from scheduler.dispatch import Dispatcher
-from scheduler.planning import plan_tick
+from scheduler.planning import plan_due
 from store import lease
 from store.db import Database
 from store.figures import refresh_due
 from store.freeze import watch_frozen
 from store.pending import recompute_pending
-from store.recompute import recompute_stale_clocks
+from store.recompute import recompute_stale_if_changed
 from store.surveys import open_new_surveys
 from store.repo import set_service_state
 from store.rulebook import RuleBook
@@ -105,7 +105,7 @@ class Ticker:
             pass
 
     def recompute_stale(self, now: datetime) -> None:
-        recompute_stale_clocks(self.db, self.rulebook.schedule, now)
+        recompute_stale_if_changed(self.db, self.rulebook.schedule, now)
 
     def take_lease(self, now: datetime) -> None:
         self.leading = False  # stays False if the database cannot be reached
@@ -119,7 +119,7 @@ class Ticker:
 
     def plan_alerts(self, now: datetime) -> None:
         if self.leading:
-            self.db.write(lambda session: plan_tick(session, self.rulebook.rules, now, self.jira_url))
+            plan_due(self.db, self.rulebook.rules, now, self.jira_url)
 
     def run_reports(self, now: datetime) -> None:
         if self.leading:

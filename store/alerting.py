@@ -1,58 +1,69 @@
 """Which stored clocks the scheduler's tick must show the alert planner, as `ClockView`s.
 
-Never a scan of every ticket: each condition is a range on an indexed column, over the
-interval (since, now] that this tick covers (`since` = the previous planning tick, minus an
-overlap; the outbox's unique keys drop what an overlap plans twice):
+Never a scan of the open clocks: every clock row carries `plan_at`, the next instant at which
+the planner must look at it (indexed, ix_clocks_plan_at), and a tick reads only the rows whose
+instant has come (`plan_at <= now`), earliest first, `limit` at a time:
 
-- a warning instant passed:            since < next_warning_at <= now
-- a running clock is in its warning window (first warning passed, not due yet): its later
-  warnings (80% after 50%) pass without a recompute, and next_warning_at stays at the first.
-  These are the open clocks close to their due time, not the history.
-- a running clock's due time passed:   since < due_at <= now
-- an escalation fell due:              since < breach + escalate_after <= now
-- the clock was recomputed (a webhook, a rules change): computed_at >= since. This catches a
-  warning or breach that a recompute put in the past, and a clock stopped after its breach
-  (the "resolved late" reply).
+- a recompute (a webhook, a rules change) sets `plan_at` to its own instant (store/repo.py), so
+  the next tick looks at every recomputed clock: a warning or breach the recompute put in the
+  past, a clock stopped after its breach (the "resolved late" reply);
+- after planning a clock, the tick moves its `plan_at` to `processors.alerts.next_look`: its
+  next warning, its due time, its escalation, or NULL (nothing until a recompute).
+
+No lower bound and no overlap are needed: every row the tick looks at leaves the range in the
+same transaction, and a row committed late (or while the worker was down) is still in it at
+the next tick. So what fell due while no worker ran is looked at once, in order.
 """
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from processors.alerts import ClockView
+from processors.alerts import ClockView, next_look
 from processors.events import parse_instant
+from processors.rules import Rules
 from store.models import Acknowledgement, ClockRow, Ticket
 
-
-def _due(now: datetime, since: datetime, escalate_after: timedelta | None):
-    conditions = [
-        and_(ClockRow.next_warning_at > since, ClockRow.next_warning_at <= now),
-        and_(ClockRow.state == "running", ClockRow.next_warning_at <= now, ClockRow.due_at > now),
-        and_(ClockRow.due_at > since, ClockRow.due_at <= now, ClockRow.state == "running"),
-        ClockRow.computed_at >= since,
-    ]
-    if escalate_after is not None:
-        low, high = since - escalate_after, now - escalate_after
-        conditions += [
-            and_(ClockRow.breached_at > low, ClockRow.breached_at <= high),
-            and_(ClockRow.breached_at.is_(None), ClockRow.state == "running",
-                 ClockRow.due_at > low, ClockRow.due_at <= high),
-        ]
-    return or_(*conditions)
+CLOCKS = ClockRow.__table__
 
 
-def due_clock_views(session: Session, now: datetime, since: datetime,
-                    escalate_after: timedelta | None = None) -> list[ClockView]:
-    """The clocks (of tickets not deleted) that may call for an alert in (since, now]."""
-    query = (select(ClockRow, Ticket).join(Ticket, Ticket.key == ClockRow.ticket)
-             .where(_due(now, since, escalate_after), Ticket.deleted.is_(False))
-             .order_by(ClockRow.ticket, ClockRow.metric, ClockRow.cycle))
-    rows = session.execute(query).all()
-    acks = _acknowledgements(session, [clock for clock, _ in rows])
-    return [clock_view(clock, ticket, acks.get(breach_key(clock))) for clock, ticket in rows]
+def due_query(now: datetime, limit: int):
+    """The clocks (and what the planner shows of their tickets) whose `plan_at` has come: a range
+    of ix_clocks_plan_at. Plain rows, not ORM objects: a batch is thousands of them."""
+    tickets = Ticket.__table__
+    return (select(CLOCKS, tickets.c.summary, tickets.c.priority, tickets.c.status,
+                   tickets.c.vendor.label("ticket_vendor"), tickets.c.deleted)
+            .join(tickets, tickets.c.key == CLOCKS.c.ticket)
+            .where(CLOCKS.c.plan_at <= now).order_by(CLOCKS.c.plan_at, CLOCKS.c.id).limit(limit))
+
+
+def due_clocks(session: Session, now: datetime, limit: int) -> list[tuple[int, ClockView]]:
+    """Up to `limit` clocks whose `plan_at` has come, earliest first, as (row id, view); clocks of
+    deleted tickets come with a None view (they call for nothing)."""
+    rows = session.connection().execute(due_query(now, limit)).all()
+    acks = _acknowledgements(session, rows)
+    return [(row.id, None if row.deleted else clock_view(row, _Facts(row), acks.get(breach_key(row))))
+            for row in rows]
+
+
+class _Facts:
+    """The ticket's columns of a `due_query` row, under the names `clock_view` reads."""
+
+    def __init__(self, row):
+        self.summary, self.priority, self.status, self.vendor = row.summary, row.priority, row.status, row.ticket_vendor
+
+
+def move_plan_at(session: Session, due: list[tuple[int, ClockView | None]], rules: Rules,
+                 now: datetime) -> None:
+    """After planning at `now`: each clock's next look (processors.alerts.next_look)."""
+    rows = [{"row_id": row_id, "plan_at": next_look(view, rules, now) if view else None}
+            for row_id, view in due]
+    if rows:
+        statement = update(CLOCKS).where(CLOCKS.c.id == bindparam("row_id")).values(plan_at=bindparam("plan_at"))
+        session.connection().execute(statement, rows)
 
 
 def breach_key(clock: ClockRow) -> str:

@@ -5,6 +5,15 @@ and foreign keys; transactions are begun explicitly so that a writing transactio
 write lock at its start (`BEGIN IMMEDIATE`) instead of failing half-way when it upgrades a read
 lock, and writers to a database file queue on an exclusive `flock` first (`WriterQueue`). On
 PostgreSQL (`postgresql+psycopg://`) writers serialise per ticket with row locks.
+
+PostgreSQL connections are not pinged before every use (that was one extra round trip per
+request): they are recycled after RECYCLE_SECONDS, and a write whose pooled connection turns
+out dead (a restarted server) is retried once on a fresh one, so a restart costs one retried
+request per pooled connection instead of a round trip on every request.
+
+SQLite runs with `synchronous = NORMAL` (in WAL mode a power loss may lose the last commits,
+never corrupt the file); SLAWATCH_SQLITE_SYNCHRONOUS=full makes every commit wait for the disk
+(its cost: docs/benchmarks.md, "Webhook ingest").
 """
 from __future__ import annotations
 
@@ -25,6 +34,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
+RECYCLE_SECONDS = 1800
+SYNCHRONOUS = ("normal", "full")
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 _RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
@@ -34,19 +45,28 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_connect)
+        synchronous = sqlite_synchronous()
+        event.listen(engine, "connect", lambda connection, record: _sqlite_connect(connection, record, synchronous))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(url, pool_recycle=RECYCLE_SECONDS, connect_args=connect_args)
 
 
-def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record) -> None:
+def sqlite_synchronous() -> str:
+    """SLAWATCH_SQLITE_SYNCHRONOUS: normal (the default) or full."""
+    value = os.environ.get("SLAWATCH_SQLITE_SYNCHRONOUS", "normal").strip().lower() or "normal"
+    if value not in SYNCHRONOUS:
+        raise ValueError(f"SLAWATCH_SQLITE_SYNCHRONOUS must be normal or full, not {value!r}")
+    return value
+
+
+def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record, synchronous: str = "normal") -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see _sqlite_begin
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute(f"PRAGMA synchronous = {synchronous.upper()}")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 
@@ -137,16 +157,22 @@ class Database:
             yield session
 
     def write(self, work: Callable[[Session], T], attempts: int = 3) -> T:
-        """Run `work(session)` in one writing transaction and commit; retry lock conflicts."""
-        for attempt in range(1, attempts + 1):
+        """Run `work(session)` in one writing transaction and commit; retry lock conflicts, and
+        once a connection found dead (the server restarted since it was pooled)."""
+        failures, reconnected = 0, False
+        while True:
             try:
                 with self._turn(), self._writer() as session, session.begin():
                     return work(session)
             except OperationalError as exc:
-                if attempt == attempts or not is_retryable(exc):
+                if exc.connection_invalidated and not reconnected:
+                    reconnected = True
+                    log.warning("database connection lost, retrying on a new one")
+                    continue
+                failures += 1
+                if failures == attempts or not is_retryable(exc):
                     raise
-                log.warning("write conflict (attempt %d of %d), retrying", attempt, attempts)
-        raise AssertionError("unreachable")
+                log.warning("write conflict (attempt %d of %d), retrying", failures, attempts)
 
     def _turn(self):
         return self._queue.turn() if self._queue is not None else nullcontext()

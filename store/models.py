@@ -127,6 +127,9 @@ class ClockRow(Base):
     measure: Mapped[str | None] = mapped_column(String(16))  # the policy's: ticket | handoff
     handoff_at: Mapped[datetime | None]  # hand-off clocks: when the episode began
     handoff_by: Mapped[str | None] = mapped_column(Text)  # ... and who made the hand-off
+    # 0013: when the alert planner must next look at this clock (store/alerting.py); None: not
+    # before a recompute. Indexed with id (ix_clocks_plan_at): the tick reads an index range.
+    plan_at: Mapped[datetime | None]
 
 
 class RuleVersion(Base):
@@ -474,3 +477,9 @@ class PeriodRepair(Base):
     rules_version: Mapped[str] = mapped_column(String(64))
     before: Mapped[str] = mapped_column(Text)
     after: Mapped[str] = mapped_column(Text)
+# --- 0013 due planning ---
+
+# The scheduler's tick reads the clocks whose plan_at has come, earliest first (store/alerting.py),
+# and the survey step the resolution clocks stopped lately (store/surveys.py).
+Index("ix_clocks_plan_at", ClockRow.plan_at, ClockRow.id)
+Index("ix_clocks_state_stopped_at", ClockRow.state, ClockRow.stopped_at)

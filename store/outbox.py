@@ -125,7 +125,7 @@ def enqueue_many(session: Session, messages: Iterable[Outgoing], now: datetime) 
         return set()
     connection = session.connection()
     statement = _insert(connection.dialect.name)
-    return {key for row in rows for key in connection.scalars(statement, [row])}
+    return set(connection.scalars(statement, rows))  # one INSERT ... VALUES (...), ... RETURNING
 
 
 def existing_keys(session: Session, keys: Iterable[str]) -> set[str]:

@@ -27,13 +27,16 @@ from processors.rule_schedule import RuleSchedule
 from processors.rules import Rules
 from store.db import Database
 from store.models import PendingRecompute
-from store.recompute import recompute_ticket
-from store.repo import lock_ticket
+from store.recompute import recompute_tickets
+from store.repo import lock_tickets
 
 log = logging.getLogger(__name__)
 
 PENDING = PendingRecompute.__table__
-BATCH = 20  # tickets per transaction: short enough that a webhook never waits long for the lock
+BATCH = 100  # tickets per transaction: short enough that a webhook never waits long for the lock
+
+
+_UNMARK = delete(PENDING).where(and_(PENDING.c.ticket == bindparam("key"), PENDING.c.mark == bindparam("seen")))
 
 
 @functools.cache
@@ -66,11 +69,12 @@ def _recompute_batch(session: Session, rules: Rules | RuleSchedule, now: datetim
     query = select(PENDING.c.ticket, PENDING.c.mark).order_by(PENDING.c.since, PENDING.c.ticket).limit(size)
     if session.get_bind().dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE already excludes writers
         query = query.with_for_update(skip_locked=True)
-    rows = session.execute(query).all()
-    for key, mark in sorted(rows):  # ticket locks in key order: no deadlocks
-        lock_ticket(session, key)
-        recompute_ticket(session, key, rules, now)
-        session.execute(delete(PENDING).where(and_(PENDING.c.ticket == key, PENDING.c.mark == mark)))
+    rows = sorted(session.execute(query).all())
+    keys = [key for key, _ in rows]
+    lock_tickets(session, keys)  # in key order: no deadlocks
+    recompute_tickets(session, keys, rules, now)  # one query for the events, one write per table
+    if rows:
+        session.connection().execute(_UNMARK, [{"key": key, "seen": mark} for key, mark in rows])
     return len(rows)
 
 

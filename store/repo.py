@@ -52,6 +52,12 @@ def _statements(dialect: str) -> SimpleNamespace:
         .order_by(EVENTS.c.at, EVENTS.c.id),
         clocks=insert(CLOCKS),
         delete_clocks=delete(CLOCKS).where(CLOCKS.c.ticket == bindparam("key")),
+        # the batched forms (store/recompute.py `recompute_tickets`): one statement per batch
+        lock_many=select(TICKETS.c.key).where(TICKETS.c.key.in_(bindparam("keys", expanding=True)))
+        .order_by(TICKETS.c.key).with_for_update(key_share=True),
+        logs=select(EVENTS.c.ticket, EVENTS.c.payload).where(EVENTS.c.ticket.in_(bindparam("keys", expanding=True)))
+        .order_by(EVENTS.c.ticket, EVENTS.c.at, EVENTS.c.id),
+        delete_many_clocks=delete(CLOCKS).where(CLOCKS.c.ticket.in_(bindparam("keys", expanding=True))),
     )
 
 
@@ -85,6 +91,14 @@ def lock_ticket(session: Session, key: str) -> None:
         session.connection().execute(_sql(session).lock, {"key": key})
 
 
+def lock_tickets(session: Session, keys: Sequence[str]) -> None:
+    """`lock_ticket` for several tickets at once, in key order (no deadlocks)."""
+    keys = sorted(set(keys))
+    ensure_tickets(session, keys)
+    if keys and session.get_bind().dialect.name != "sqlite":
+        session.connection().execute(_sql(session).lock_many, {"keys": keys}).all()
+
+
 def record_events(session: Session, events: Sequence[TicketEvent], received_at: datetime) -> int:
     """Append events to the log, skipping dedup keys already stored; returns how many were new.
 
@@ -113,6 +127,35 @@ def load_events(session: Session, key: str) -> list[TicketEvent]:
     payloads = session.connection().scalars(_sql(session).log, {"key": key})
     events = [TicketEvent.from_json(json.loads(payload)) for payload in payloads]
     return sorted(events, key=TicketEvent.sort_key)
+
+
+def load_event_logs(session: Session, keys: Sequence[str]) -> dict[str, list[TicketEvent]]:
+    """`load_events` of several tickets in one query; a ticket without events is absent."""
+    logs: dict[str, list[TicketEvent]] = {}
+    if not keys:
+        return logs
+    for ticket, payload in session.connection().execute(_sql(session).logs, {"keys": list(keys)}):
+        logs.setdefault(ticket, []).append(TicketEvent.from_json(json.loads(payload)))
+    for events in logs.values():
+        events.sort(key=TicketEvent.sort_key)
+    return logs
+
+
+def save_ticket_states(session: Session, keys: Sequence[str],
+                       states: Sequence[tuple[TicketState, str, Mapping[tuple[str, int], str]]], now: datetime) -> None:
+    """`save_ticket_state` for a batch: the clocks of every ticket of `keys` are dropped, then
+    the tickets of `states` (state, rules version, per-clock versions) upserted and their clocks
+    inserted, one statement each."""
+    connection, sql = session.connection(), _sql(session)
+    if keys:
+        connection.execute(sql.delete_many_clocks, {"keys": list(keys)})
+    if not states:
+        return
+    connection.execute(sql.ticket, [{"key": state.key, **_ticket_values(state, now)} for state, _, _ in states])
+    rows = [_clock_values(state.key, clock, versions.get((clock.metric, clock.cycle), version), now)
+            for state, version, versions in states if not state.deleted for clock in state.clocks]
+    if rows:
+        connection.execute(sql.clocks, rows)
 
 
 def save_ticket_state(session: Session, state: TicketState, rules_version: str, now: datetime,
@@ -161,7 +204,7 @@ def _clock_values(key: str, clock: Clock, rules_version: str, now: datetime) -> 
         "started_at": clock.started_at, "stopped_at": clock.stopped_at, "due_at": clock.due_at,
         "breached_at": clock.breached_at, "next_warning_at": clock.next_warning_at,
         "policy": clock.policy, "calendar": clock.calendar, "rules_version": rules_version,
-        "computed_at": now, "vendor": clock.vendor,
+        "computed_at": now, "plan_at": now, "vendor": clock.vendor,
         "warnings": json.dumps([[w.fraction, format_instant(w.at)] for w in clock.warnings]),
         "ended_by": clock.ended_by, "measure": clock.measure, "handoff_at": clock.handoff_at,
         "handoff_by": clock.handoff_by,

@@ -44,20 +44,25 @@ def open_new_surveys(session: Session, schedule: Rules | RuleSchedule, now: date
     rules = schedule.current
     if not rules.surveys.enabled:
         return 0
-    query = (select(ClockRow.ticket, ClockRow.cycle, ClockRow.vendor)
-             .join(Ticket, Ticket.key == ClockRow.ticket)
-             .outerjoin(Survey, and_(Survey.ticket == ClockRow.ticket, Survey.cycle == ClockRow.cycle))
-             .where(ClockRow.metric == "resolution", ClockRow.state == "stopped",
-                    ClockRow.stopped_at > now - HORIZON, ClockRow.stopped_at <= now,
-                    Ticket.deleted.is_(False), Survey.id.is_(None))
-             .order_by(ClockRow.stopped_at).limit(limit))
     opened = 0
-    for ticket, cycle, vendor in session.execute(query).all():
+    for ticket, cycle, vendor in session.execute(unsurveyed_query(now, limit)).all():
         row = {"ticket": ticket, "cycle": cycle, "token": secrets.token_urlsafe(24), "vendor": vendor,
                "reporter_email": _reporter_email(session, ticket, schedule, now), "asked_at": now,
                "expires_at": now + rules.surveys.expire_after}
         opened += session.connection().execute(_insert(session.get_bind().dialect.name), row).rowcount
     return opened
+
+
+def unsurveyed_query(now: datetime, limit: int):
+    """Resolution clocks stopped in the last HORIZON without a survey: a range of the index
+    ix_clocks_state_stopped_at (the clocks stopped lately), not of every clock."""
+    return (select(ClockRow.ticket, ClockRow.cycle, ClockRow.vendor)
+            .join(Ticket, Ticket.key == ClockRow.ticket)
+            .outerjoin(Survey, and_(Survey.ticket == ClockRow.ticket, Survey.cycle == ClockRow.cycle))
+            .where(ClockRow.metric == "resolution", ClockRow.state == "stopped",
+                   ClockRow.stopped_at > now - HORIZON, ClockRow.stopped_at <= now,
+                   Ticket.deleted.is_(False), Survey.id.is_(None))
+            .order_by(ClockRow.stopped_at).limit(limit))
 
 
 def _reporter_email(session: Session, ticket: str, schedule: RuleSchedule, now: datetime) -> str | None:
