@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from connectors.input_checks import is_issue_key
 from processors.events import EventKind
 from processors.reports import NO_VENDOR, MetricStats
 from processors.rules import METRICS
@@ -189,6 +190,8 @@ def _pauses(events, pause_statuses) -> list[tuple[datetime, datetime | None]]:
 @bp.get("/tickets/<key>")
 def ticket(key: str):
     rules = context.rulebook().rules
+    if not is_issue_key(key):
+        return _not_found("that ticket")
     with context.database().reading() as session:
         row = session.get(Ticket, key)
         if row is None:

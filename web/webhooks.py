@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from connectors.errors import InvalidSignature, IssueKeyMissing, MalformedPayload
+from connectors.input_checks import check_events, clean_json
 from connectors.jira import parse_webhook, verify_signature
 from processors.events import TicketEvent
 from store.ingest import store_delivery
@@ -67,25 +68,18 @@ def decode_object(body: bytes) -> dict[str, Any]:
         raise Rejected(400, "malformed_payload", "body is not valid JSON", "malformed")
     if not isinstance(payload, dict):
         raise Rejected(400, "malformed_payload", "body is not a JSON object", "malformed")
-    if b"\\u0000" in body:  # PostgreSQL text cannot hold NUL; no Jira field needs one
-        payload = without_nul(payload)
-    return payload
-
-
-def without_nul(value: Any) -> Any:
-    """`value` with every NUL character removed from its strings (keys included)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {without_nul(k): without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [without_nul(v) for v in value]
-    return value
+    try:  # NUL dropped, lone surrogates and deep nesting refused (connectors/input_checks.py)
+        return clean_json(payload)
+    except MalformedPayload as exc:
+        raise Rejected(400, "malformed_payload", exc.reason, "malformed")
 
 
 def parse(payload: dict[str, Any]) -> list[TicketEvent]:
+    """The events of the payload, each checked storable (connectors/input_checks.py)."""
     try:
-        return parse_webhook(payload)
+        events = parse_webhook(payload)
+        check_events(events)
+        return events
     except IssueKeyMissing as exc:  # an issue named by id only: the key is the stored ticket's
         with context.database().reading() as session:
             key = key_of_issue(session, exc.issue_id)
