@@ -500,6 +500,44 @@ def backtest(rules_path: str, start: datetime | None, end: datetime | None, vend
     click.echo(render(comparison, vendor_names(current) | vendor_names(proposed), settings["JIRA_URL"]))
 
 
+@cli.group()
+def quarantine() -> None:
+    """Tickets whose recompute failed repeatedly and is no longer tried (store/quarantine.py)."""
+
+
+@quarantine.command("list")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+def quarantine_list(limit: int) -> None:
+    """The quarantined tickets, the most recent first: key, failures, since, last error."""
+    from processors.events import format_instant
+    from store.quarantine import list_quarantined
+
+    database = store.db.Database(_settings()["SLAWATCH_DATABASE_URL"])
+    try:
+        with database.reading() as session:
+            rows = list_quarantined(session, limit)
+    finally:
+        database.dispose()
+    for row in rows:
+        click.echo(f"{row.ticket}\t{row.failures}\t{format_instant(row.quarantined_at)}\t{row.last_error or ''}")
+    click.echo(f"{len(rows)} quarantined ticket{'s' if len(rows) != 1 else ''}", err=True)
+
+
+@quarantine.command("retry")
+@click.argument("keys", nargs=-1)
+def quarantine_retry(keys: tuple[str, ...]) -> None:
+    """Recompute these quarantined tickets again (all of them without KEYS)."""
+    from store.quarantine import retry
+
+    settings = _settings()
+    database = store.db.Database(settings["SLAWATCH_DATABASE_URL"])
+    try:
+        count = database.write(lambda session: retry(session, settings["SLAWATCH_CLOCK"](), keys))
+    finally:
+        database.dispose()
+    click.echo(f"{count} ticket{'s' if count != 1 else ''} back in line for a recompute")
+
+
 def main() -> None:
     cli(prog_name="slawatch")
 

@@ -30,6 +30,7 @@ from processors.rules import METRICS
 from store import dashboard as queries
 from store.figures import dashboard_periods, page_figures
 from store.models import Ticket
+from store.quarantine import list_quarantined
 from store.repo import load_events
 from web import context
 from web.svg import attainment_chart
@@ -218,10 +219,11 @@ def rules_page():
     with context.database().reading() as session:
         versions = queries.rule_versions(session)
         stored_error = queries.reload_error(session)
+        quarantined = list_quarantined(session)
     error = ({"lines": list(book.last_error.lines), "at": book.last_error.at} if book.last_error
              else stored_error)
     return render_page("dashboard/rules.html", title="Rules", rules=book.rules, path=book.path,
-                       loaded_at=book.loaded_at, versions=versions, error=error,
+                       loaded_at=book.loaded_at, versions=versions, error=error, quarantined=quarantined,
                        form=backtest_page.default_form(context.now(), book.rules.text),
                        max_days=backtest_page.MAX_DAYS)
 

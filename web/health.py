@@ -17,6 +17,7 @@ from connectors.jira_writeback import CHANNEL as JIRA_CHANNEL
 from connectors.slack import WebApiSender
 from store import outbox
 from store.pending import backlog
+from store.quarantine import count_quarantined, list_quarantined
 from store.repo import get_service_state
 from web import context
 
@@ -25,6 +26,7 @@ bp = Blueprint("health", __name__)
 
 STALE_TICKS = 3  # the scheduler is late after this many tick intervals without a tick
 RECOMPUTE_LATE_SECONDS = 60  # a ticket waiting longer for its recompute: is a worker running?
+QUARANTINE_SHOWN = 10  # quarantined tickets named on /healthz (all: `slawatch quarantine list`)
 
 
 def read_store() -> dict[str, Any]:
@@ -94,12 +96,17 @@ def recompute_health(now: datetime) -> dict[str, Any]:
     the ticket API evaluates from the events and stays current meanwhile."""
     try:
         with context.database().reading() as session:
-            waiting = backlog(session)
+            waiting = backlog(session, now)
+            quarantined = list_quarantined(session, limit=QUARANTINE_SHOWN)
+            quarantined_count = count_quarantined(session) if quarantined else 0
     except SQLAlchemyError:
         return {"ok": False, "error": "backlog unreadable"}
     lag = waiting.lag_seconds(now)
-    return {"ok": lag <= RECOMPUTE_LATE_SECONDS, "pending_tickets": waiting.tickets,
-            "oldest_marked_at": format_instant(waiting.oldest), "lag_seconds": round(lag, 1)}
+    return {"ok": lag <= RECOMPUTE_LATE_SECONDS and not quarantined, "pending_tickets": waiting.tickets,
+            "oldest_marked_at": format_instant(waiting.oldest), "lag_seconds": round(lag, 1),
+            "quarantine": {"tickets": quarantined_count, "latest": [
+                {"ticket": q.ticket, "failures": q.failures, "last_error": q.last_error,
+                 "at": format_instant(q.quarantined_at)} for q in quarantined]}}
 
 
 def jira_health() -> dict[str, Any]:

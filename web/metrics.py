@@ -19,6 +19,7 @@ from connectors.jira_reconcile import read_status as read_reconcile_status
 from store.db import Database, get_database
 from store.pending import backlog
 from store.queries import count_open_breaches, count_open_clocks
+from store.quarantine import count_quarantined
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ class StoreCollector:
                 open_clocks = count_open_clocks(session)
                 breaches = count_open_breaches(session, self.clock())
                 reconcile = read_reconcile_status(session)
-                waiting = backlog(session)
+                waiting = backlog(session, self.clock())
+                quarantined = count_quarantined(session)
         except SQLAlchemyError as exc:
             log.warning("metrics: database unavailable: %s", type(exc).__name__)
             up.add_metric([], 0)
@@ -54,6 +56,9 @@ class StoreCollector:
         yield GaugeMetricFamily("slawatch_recompute_lag_seconds",
                                 "how long the longest-waiting ticket has waited for its recompute",
                                 value=waiting.lag_seconds(self.clock()))
+        yield GaugeMetricFamily("slawatch_quarantined_tickets",
+                                "tickets no longer recomputed after repeated failures (slawatch quarantine list)",
+                                value=quarantined)
         yield GaugeMetricFamily("slawatch_reconcile_events_added",
                                 "events reconcile stored that the webhooks had missed, ever",
                                 value=reconcile.events_added)
