@@ -120,3 +120,15 @@ def test_a_new_mark_makes_a_waiting_ticket_due_now(app, clock):
     db.write(lambda session: session.execute(update(PendingRecompute).values(not_before=T9 + timedelta(hours=1))))
     db.write(lambda session: mark_pending(session, ["OPS-9"], T9))
     assert pending_row(app, "OPS-9").not_before is None and pending_row(app, "OPS-9").mark == 2
+
+
+def test_a_jira_clock_far_ahead_is_reported_as_drift_on_healthz(app, client, clock):
+    clock.now = T9
+    post(client, jp.created("OPS-7", T9 + timedelta(seconds=20)), "near")
+    assert client.get("/healthz").json["jira"]["clock_drift"] == {"ok": True}
+    post(client, jp.created("OPS-8", T9 + timedelta(minutes=7)), "far")
+    health = client.get("/healthz").json
+    assert health["status"] == "degraded"
+    assert health["jira"]["clock_drift"] == {"ok": False, "ahead_seconds": 420.0, "seen_at": "2026-01-05T09:00:00Z"}
+    clock.now = T9 + timedelta(hours=2)
+    assert client.get("/healthz").json["jira"]["clock_drift"] == {"ok": True}

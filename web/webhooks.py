@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -22,6 +23,7 @@ from connectors.jira import parse_webhook, verify_signature
 from processors.events import TicketEvent
 from store.ingest import store_delivery
 from store.queries import key_of_issue
+from store.repo import set_service_state
 from web import context
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,8 @@ bp = Blueprint("webhooks", __name__)
 SOURCE = "jira"
 DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
 SIGNATURE_HEADER = "X-Hub-Signature"
+CLOCK_DRIFT_KEY = "jira.clock_drift"  # service_state: the latest drift over DRIFT_SECONDS
+DRIFT_SECONDS = 300
 
 
 class Rejected(Exception):
@@ -99,6 +103,17 @@ def delivery_id(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(header.encode() if header else body).hexdigest()
 
 
+def note_clock_drift(events: list[TicketEvent], now: datetime) -> None:
+    """Events stamped more than DRIFT_SECONDS after our clock: Jira's clock (or ours) is off.
+    Such events are applied when their instant comes (store/pending.py); /healthz reports the
+    drift (`jira.clock_drift`)."""
+    ahead = max((event.at for event in events), default=now) - now
+    if ahead.total_seconds() > DRIFT_SECONDS:
+        log.warning("jira clock drift: an event stamped %.0f s ahead of this server's clock", ahead.total_seconds())
+        value = json.dumps({"ahead_seconds": round(ahead.total_seconds(), 1)})
+        context.database().write(lambda session: set_service_state(session, CLOCK_DRIFT_KEY, value, now))
+
+
 @bp.post("/webhooks/jira")
 def jira_webhook():
     metrics = context.metrics()
@@ -113,6 +128,7 @@ def jira_webhook():
         return jsonify(error=rejected.error, reason=rejected.reason), rejected.status
     if not events:
         return jsonify(status="ignored")
+    note_clock_drift(events, context.now())
     result = store_delivery(context.database(), SOURCE, delivery_id(body), events, context.now())
     if result.duplicate:
         return jsonify(status="duplicate")
