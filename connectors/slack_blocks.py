@@ -6,8 +6,8 @@
     text, blocks = digest_message(alerts)        # one message for an alert storm in one channel
 
 `text` is the plain fallback Slack shows in notifications and to clients without blocks; it
-carries the essentials (key, metric, level, due). User-provided text (summaries, names) is
-escaped for mrkdwn. Buttons on a breach: action_id `ack_breach` and `excuse_breach`, value the
+carries the essentials (key, metric, level, due). Text from Jira or Slack (keys, summaries,
+names) is escaped for mrkdwn by `escape`; a key links to Jira only if it is a Jira key. Buttons on a breach: action_id `ack_breach` and `excuse_breach`, value the
 alert key. Limits kept: ≤ 50 blocks, ≤ 3000 characters per section text, ≤ 10 fields.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from connectors.input_checks import is_issue_key
 from processors.alerts import Alert
 from processors.rules import format_duration
 
@@ -33,7 +34,10 @@ SEVERITY = {"escalation": 0, "breach": 1, "warning": 2, "resolved_late": 3, "ack
 # ---- words -------------------------------------------------------------------------------
 
 def escape(text: str | None) -> str:
-    """Slack mrkdwn escaping: &, <, > (the only three Slack asks for)."""
+    """Slack mrkdwn escaping: &, <, > (the only three Slack asks for). The one escape of every
+    text from Jira or Slack (keys, summaries, names, reasons) that goes into a Slack message;
+    connectors/slack_reports.py and web/ use it too (processors/slack_replies.py, pure, keeps
+    the same three replacements)."""
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -60,7 +64,9 @@ def slack_date(at: datetime, zone: str) -> str:
 
 
 def key_link(alert: Alert) -> str:
-    return f"<{alert.link}|{alert.ticket}>" if alert.link else alert.ticket
+    """The issue key, linked to Jira only when it is a Jira key (connectors/input_checks.py)."""
+    key = escape(alert.ticket)
+    return f"<{alert.link}|{key}>" if alert.link and is_issue_key(alert.ticket) else key
 
 
 def level_words(alert: Alert) -> str:
@@ -235,7 +241,7 @@ def digest_message(alerts: list[Alert]) -> tuple[str, list[dict]]:
     blocks += _sections(digest_line(a) for a in shown)[: MAX_BLOCKS - 2]
     if rest > 0:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"and {rest} more"}]})
-    keys = ", ".join(a.ticket for a in shown) + (f" and {rest} more" if rest > 0 else "")
+    keys = ", ".join(escape(a.ticket) for a in shown) + (f" and {rest} more" if rest > 0 else "")
     return f"{summary} — {keys}", blocks
 
 

@@ -4,7 +4,7 @@ and the next good delivery is stored and recomputed as usual. Run on SQLite and 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -129,3 +129,33 @@ def test_signature_header_is_sha256_only(make_app, db_url, post_jira):
     assert refused.status_code == 401
     accepted = post_jira(body, headers={"X-Hub-Signature": sign(body)}, using=app.test_client())
     assert accepted.status_code == 200
+
+
+INJECTION = "OPS-1> <!channel> <https://evil.example|Click to acknowledge"
+
+
+def test_a_key_that_slipped_in_before_the_door_check_cannot_ping_or_disguise_a_link(slack_app, clock, fake_slack):  # noqa: F811
+    """A ticket an older release stored with the issue's injection key: its breach alert reaches
+    Slack with the key escaped, no @channel and no link but Jira's."""
+    from connectors.jira import parse_webhook
+    from scheduler import get_ticker
+    from store.ingest import store_delivery
+
+    events = parse_webhook(jp.created(INJECTION, T0, summary="Printer <b>on</b> fire & smoke"))
+    store_delivery(get_database(slack_app), "jira", "stored-by-an-older-release", events, T0)
+    clock.now = T0 + timedelta(hours=1, minutes=1)  # past the 1h first response target
+    get_ticker(slack_app).tick()
+    [breach] = [m for m in fake_slack.messages("#sla-alerts") if "breached" in m["text"]]
+    shown = json.dumps([breach["text"], *mrkdwn_texts(breach["blocks"])])  # what Slack renders
+    assert "<!channel>" not in shown and "<https://evil.example" not in shown
+    assert "&lt;!channel&gt;" in shown and "Printer &lt;b&gt;on&lt;/b&gt; fire &amp; smoke" in shown
+    assert "/browse/" not in shown  # a key that is not a Jira key gets no link
+
+
+def mrkdwn_texts(value) -> list[str]:
+    if isinstance(value, list):
+        return [text for item in value for text in mrkdwn_texts(item)]
+    if not isinstance(value, dict):
+        return []
+    own = [value["text"]] if value.get("type") == "mrkdwn" else []
+    return own + [text for key, item in value.items() if key != "text" or not own for text in mrkdwn_texts(item)]
