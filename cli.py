@@ -17,7 +17,7 @@ from sqlalchemy import make_url
 import scheduler
 import store.db
 import store.rulebook
-from app import DEFAULTS, ConfigError, configure_logging, create_app, load_settings, utc_now
+from app import DEFAULTS, ConfigError, check_unsigned, configure_logging, create_app, load_settings, utc_now
 from processors.events import parse_instant
 from processors.rules import RulesError
 
@@ -70,6 +70,10 @@ def serve(host: str, port: int, demo: bool) -> None:
     from werkzeug.serving import make_server
 
     settings = _settings()
+    try:
+        check_unsigned(settings, [host], warn=False)  # create_app warns
+    except ConfigError as exc:
+        _fail(f"configuration: {exc}")
     if demo:
         settings = _demo_settings(settings)
         _fill_demo(settings)
