@@ -36,6 +36,7 @@ from processors.events import format_instant, parse_instant
 from processors.rules import Rules
 from store.alerting import due_clock_views
 from store.outbox import Outgoing, enqueue_many, existing_keys
+from store.pending import waiting_tickets
 from store.repo import get_service_state, set_service_state
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ def planning_since(session: Session, now: datetime) -> datetime:
 def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | None = None) -> PlanResult:
     """Plan and enqueue the alerts due at `now` (see the module docstring)."""
     views = due_clock_views(session, now, planning_since(session, now), rules.alerts.escalate_after)
+    waiting = waiting_tickets(session, now, (view.ticket for view in views))  # planned once recomputed
+    views = [view for view in views if view.ticket not in waiting]
     planned = plan(views, rules, now, jira_url)
     taken = existing_keys(session, [a.key for a in planned.alerts])
     new = [a for a in planned.alerts if a.key not in taken]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 PENDING = PendingRecompute.__table__
 BATCH = 20  # tickets per transaction: short enough that a webhook never waits long for the lock
+YIELD_SECONDS = 0.001  # pause between batches, so other threads' writers get their turn
 MAX_FAILURES = 5  # failed recomputes in a row before a ticket is quarantined
 BACKOFF_SECONDS = 2.0  # after the n-th failure, wait BACKOFF_SECONDS * 2 ** (n - 1)
 EVENTS = Event.__table__
@@ -75,7 +77,18 @@ def recompute_pending(db: Database, rules: Rules | RuleSchedule, now: datetime, 
         done += count
         if count == 0:
             break
+        time.sleep(YIELD_SECONDS)  # between batches: the tick's planning and sending get the lock
     return done
+
+
+def waiting_tickets(session: Session, now: datetime, keys: Iterable[str]) -> set[str]:
+    """Those of `keys` whose stored clocks wait for a recompute due at `now` (planning skips
+    them: their clocks may be older than their events)."""
+    wanted, found = sorted(set(keys)), set()
+    for start in range(0, len(wanted), 500):
+        found.update(session.scalars(select(PENDING.c.ticket).where(
+            PENDING.c.ticket.in_(wanted[start:start + 500]), due(now))))
+    return found
 
 
 def _recompute_batch(session: Session, rules: Rules | RuleSchedule, now: datetime, size: int) -> int:
