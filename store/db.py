@@ -5,6 +5,11 @@ and foreign keys; transactions are begun explicitly so that a writing transactio
 write lock at its start (`BEGIN IMMEDIATE`) instead of failing half-way when it upgrades a read
 lock, and writers to a database file queue on an exclusive `flock` first (`WriterQueue`). On
 PostgreSQL (`postgresql+psycopg://`) writers serialise per ticket with row locks.
+
+A sick database gives an error within seconds, never a hang (issue 12): SQLite waits for a lock
+at most BUSY_TIMEOUT_MS per attempt and `write` retries for WRITE_PATIENCE_SECONDS; PostgreSQL
+connections carry PG_TIMEOUTS (connect, TCP user timeout, keepalives) and a statement_timeout.
+The web app answers an OperationalError with 503 and Retry-After (web/__init__.py).
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
@@ -25,19 +31,30 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
+WRITE_PATIENCE_SECONDS = 5.0  # retries of lock conflicts stop after this: 503 + Retry-After, not a hang
+STATEMENT_TIMEOUT_MS = 60_000  # PostgreSQL: no statement of the service runs longer
+PG_TIMEOUTS = {  # libpq: give up on a silent server within seconds (connect, unacknowledged data, idle)
+    "connect_timeout": 5, "tcp_user_timeout": 10_000,
+    "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 2, "keepalives_count": 3,
+}
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 _RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`, with the SQLite pragmas and transaction handling described above."""
+def make_engine(url: str, statement_timeout_ms: int | None = STATEMENT_TIMEOUT_MS) -> Engine:
+    """An engine for `url`, with the SQLite pragmas and transaction handling described above;
+    on PostgreSQL with PG_TIMEOUTS and `statement_timeout` (None: none, for migrations)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
+    connect_args: dict = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = dict(PG_TIMEOUTS)
+        if statement_timeout_ms:
+            connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
@@ -137,13 +154,15 @@ class Database:
             yield session
 
     def write(self, work: Callable[[Session], T], attempts: int = 3) -> T:
-        """Run `work(session)` in one writing transaction and commit; retry lock conflicts."""
+        """Run `work(session)` in one writing transaction and commit; retry lock conflicts, for
+        at most WRITE_PATIENCE_SECONDS (then the OperationalError: a request answers 503)."""
+        deadline = time.monotonic() + WRITE_PATIENCE_SECONDS
         for attempt in range(1, attempts + 1):
             try:
                 with self._turn(), self._writer() as session, session.begin():
                     return work(session)
             except OperationalError as exc:
-                if attempt == attempts or not is_retryable(exc):
+                if attempt == attempts or not is_retryable(exc) or time.monotonic() >= deadline:
                     raise
                 log.warning("write conflict (attempt %d of %d), retrying", attempt, attempts)
         raise AssertionError("unreachable")
