@@ -24,7 +24,8 @@ ACK_ACTION = "ack_breach"
 EXCUSE_ACTION = "excuse_breach"
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
-DIGEST_LINES = 40
+DIGEST_LINES = 40  # keys named in a digest's fallback text (its blocks list every alert)
+DIGEST_MAX_ALERTS = 1000  # alerts per digest message: a bigger storm is posted as several digests
 METRIC_WORDS = {"first_response": "first response", "resolution": "resolution"}
 ICONS = {"warning": ":warning:", "breach": ":rotating_light:", "escalation": ":sos:",
          "resolved_late": ":white_check_mark:", "acknowledged": ":eyes:"}
@@ -231,16 +232,19 @@ def _sections(lines: Iterable[str]) -> list[dict]:
 
 
 def digest_message(alerts: list[Alert]) -> tuple[str, list[dict]]:
-    """Many alerts for one channel as one message: a count, then one line per alert."""
+    """Many alerts for one channel as one message: a count, then one line per alert, every one
+    of them (up to DIGEST_MAX_ALERTS: scheduler/planning.py splits bigger storms)."""
     ordered = sorted(alerts, key=lambda a: (SEVERITY.get(a.kind, 9), _due(a) or a.at, a.ticket))
     summary = digest_summary(ordered)
     shown, rest = ordered[:DIGEST_LINES], len(ordered) - DIGEST_LINES
     mentions = sorted({user for a in ordered if a.kind in ("breach", "escalation") for user in a.mentions})
     head = f":rotating_light: *{summary}*" + ("\n" + " ".join(f"<@{u}>" for u in mentions) if mentions else "")
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": head[:MAX_SECTION_CHARS]}}]
-    blocks += _sections(digest_line(a) for a in shown)[: MAX_BLOCKS - 2]
-    if rest > 0:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"and {rest} more"}]})
+    lines = _sections(digest_line(a) for a in ordered)
+    if len(lines) > MAX_BLOCKS - 1:  # long lines: the keys alone, still every one of them
+        lines = _sections(", ".join(escape(a.ticket) for a in ordered[i:i + 100])
+                          for i in range(0, len(ordered), 100))
+    blocks += lines[: MAX_BLOCKS - 1]
     keys = ", ".join(escape(a.ticket) for a in shown) + (f" and {rest} more" if rest > 0 else "")
     return f"{summary} — {keys}", blocks
 

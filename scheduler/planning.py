@@ -98,6 +98,19 @@ def planning_since(session: Session, now: datetime) -> datetime:
     return min(last, now) - OVERLAP
 
 
+def _enqueue_digest(session: Session, group: list[Alert], now: datetime) -> tuple[int, int]:
+    """One digest message for `group` (its members stored as `digested` rows); returns (messages
+    enqueued, alerts digested)."""
+    key = digest_key(group[0].channel, group)
+    won = enqueue_many(session, [outgoing(a, "digested", thread_key=key) for a in group], now)
+    members = [a for a in group if a.key in won]
+    if not members:
+        return 0, 0
+    text, blocks = slack_blocks.digest_message(members)
+    return len(enqueue_many(session, [Outgoing(
+        key=key, kind="digest", channel=group[0].channel, text=text, blocks=blocks)], now)), len(members)
+
+
 def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | None = None) -> PlanResult:
     """Plan and enqueue the alerts due at `now` (see the module docstring)."""
     views = due_clock_views(session, now, planning_since(session, now), rules.alerts.escalate_after)
@@ -110,18 +123,13 @@ def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | Non
     fresh = [a for a in new if a.at >= now - ALERT_HORIZON]
     enqueue_many(session, [outgoing(a, status="expired") for a in old], now)
     enqueued = digested = 0
-    for group in group_for_digest(fresh, rules.alerts.digest_over):
-        if len(group) == 1:
-            enqueued += len(enqueue_many(session, [outgoing(group[0])], now))
+    for whole in group_for_digest(fresh, rules.alerts.digest_over):
+        if len(whole) == 1:
+            enqueued += len(enqueue_many(session, [outgoing(whole[0])], now))
             continue
-        key = digest_key(group[0].channel, group)
-        won = enqueue_many(session, [outgoing(a, "digested", thread_key=key) for a in group], now)
-        members = [a for a in group if a.key in won]
-        if members:
-            text, blocks = slack_blocks.digest_message(members)
-            enqueued += len(enqueue_many(session, [Outgoing(
-                key=key, kind="digest", channel=group[0].channel, text=text, blocks=blocks)], now))
-            digested += len(members)
+        for start in range(0, len(whole), slack_blocks.DIGEST_MAX_ALERTS):  # a huge storm: several digests
+            posts, members = _enqueue_digest(session, whole[start:start + slack_blocks.DIGEST_MAX_ALERTS], now)
+            enqueued, digested = enqueued + posts, digested + members
     jira_new, jira_expired = _enqueue_jira(session, planned.jira, now)
     set_service_state(session, LAST_PLANNED_KEY, format_instant(now), now)
     if planned.unroutable:
