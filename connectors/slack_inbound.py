@@ -13,6 +13,7 @@ a signature or a secret.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import parse_qsl
@@ -219,6 +220,7 @@ Event = UrlVerification | MessageEvent | OtherEvent
 
 
 MAX_LENGTHS = {"event_id": 64, "user": 32}  # the columns of slack_events / slack_users
+SLACK_TS = re.compile(r"[0-9]{1,10}(\.[0-9]{1,6})?")  # "1767614400.000100": an instant we can store
 
 
 def _check_lengths(**values: str | None) -> None:
@@ -250,6 +252,8 @@ def parse_event(body: bytes) -> Event:
     channel, ts = _text(event, "channel"), _text(event, "ts")
     if not channel or not ts:
         raise MalformedPayload("message event without channel or ts")
+    if not SLACK_TS.fullmatch(ts):
+        raise MalformedPayload("ts is not a Slack timestamp (seconds.micros)")
     return MessageEvent(event_id=event_id, channel=channel, user=_text(event, "user"),
                         text=_text(event, "text") or "", ts=ts, bot_id=_text(event, "bot_id"),
                         subtype=_text(event, "subtype"), thread_ts=_text(event, "thread_ts"))

@@ -159,3 +159,12 @@ def mrkdwn_texts(value) -> list[str]:
         return []
     own = [value["text"]] if value.get("type") == "mrkdwn" else []
     return own + [text for key, item in value.items() if key != "text" or not own for text in mrkdwn_texts(item)]
+
+
+def test_a_slack_message_ts_that_is_no_instant_is_refused(slack_app):  # noqa: F811
+    event = {"type": "message", "channel": "C0SUPPORT1", "user": "U0MARIA01", "text": "any news on ACME-1?",
+             "ts": "1e400"}
+    body = {"type": "event_callback", "team_id": "T1DC2JH3J", "event_id": "Ev0PV52K26", "event": event}
+    response = post_slack(slack_app.test_client(), "/webhooks/slack/events", json.dumps(body).encode(), T0,
+                          content_type="application/json")
+    assert response.status_code == 400 and "ts" in response.json["reason"]
