@@ -121,7 +121,7 @@ class Soak:
     def __init__(self, args: argparse.Namespace, workdir: Path):
         self.args, self.workdir = args, workdir
         self.url = args.database_url or f"sqlite:///{workdir / 'soak.db'}"
-        self.slack = FakeSlack().start()
+        self.slack = FakeSlack(real_clock=True).start()  # message ts from this clock, as Slack's
         self.port = free_port()
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("SLAWATCH_", "JIRA_", "SLACK_"))}
         rules = workdir / "rules.yaml"
@@ -134,6 +134,7 @@ class Soak:
         self.acked: list[str] = []
         self.refused = self.hostile = self.errors = 0
         self.due: dict[str, datetime] = {}  # expected breach key -> due instant (Jira's stamp + target)
+        self.details: dict[str, dict] = {}
 
     def _spawn(self, *command: str, name: str) -> subprocess.Popen:
         log = (self.workdir / f"{name}.log").open("ab")
@@ -235,12 +236,13 @@ class Soak:
             if key and call.status == 200:
                 received.setdefault(key, []).append(call.received_at)
         copies = Counter({key: len(received.get(key, [])) for key in self.due})
-        late = sum(1 for key, due in self.due.items() if received.get(key)
-                   and min(received[key]) > due.timestamp() + LATE_SECONDS)
+        late = {key: round(min(received[key]) - due.timestamp(), 1) for key, due in self.due.items()
+                if received.get(key) and min(received[key]) > due.timestamp() + LATE_SECONDS}
+        self.details = {"late_seconds": late, "copies": {k: n for k, n in copies.items() if n != 1}}
         stored = sum(1 for delivery in self.acked if delivery in stored_ids)
         return {"acked": len(self.acked), "stored": stored, "lost": len(self.acked) - stored,
                 "alerts_expected": len(self.due), "posted_once": sum(1 for n in copies.values() if n == 1),
-                "duplicates": sum(max(0, n - 1) for n in copies.values()), "late_over_5s": late}
+                "duplicates": sum(max(0, n - 1) for n in copies.values()), "late_over_5s": len(late)}
 
     def stop(self) -> None:
         for process in [self.web, *self.workers]:
@@ -272,6 +274,8 @@ def main() -> int:
             soak.stop()
     print(f"minutes={args.minutes:g} rate={args.rate:g}/s kill_every={args.kill_every:g}s skew={args.skew:g}s "
           f"hostile={soak.hostile} refused_400={soak.refused} other_errors={soak.errors}")
+    if any(soak.details.values()):
+        print(f"late (s after due): {soak.details['late_seconds']}; not once: {soak.details['copies']}")
     print(" ".join(f"{name}={value}" for name, value in figures.items()))
     ok = (figures["lost"] == figures["duplicates"] == figures["late_over_5s"] == 0
           and figures["posted_once"] == figures["alerts_expected"] and soak.refused == soak.hostile)

@@ -72,7 +72,8 @@ class Failure:
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, real_clock: bool = False) -> None:
+        self.real_clock = real_clock  # message ts from this machine's clock (bench/soak.py), not 1700000000
         self.requests: list[Recorded] = []
         self.posted: list[dict[str, Any]] = []
         self.files: dict[str, dict[str, Any]] = {}
@@ -155,6 +156,8 @@ class FakeSlack:
 
     def next_ts(self) -> str:
         self._ts += 100
+        if self.real_clock:
+            self._ts = max(self._ts, int(time.time() * 1_000_000))
         return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
 
     def take_failure(self, method: str) -> Failure | None:
