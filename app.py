@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
@@ -112,6 +113,37 @@ def _check_sign_in(settings: dict[str, Any]) -> None:
     if len(settings["SLAWATCH_SECRET_KEY"] or "") < 32:
         raise ConfigError("Sign in with Slack needs SLAWATCH_SECRET_KEY, 32 characters or more, to sign the "
                           "session cookie (e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def gunicorn_hosts(argv: list[str], environ: Mapping[str, str]) -> list[str] | None:
+    """The hosts gunicorn binds, from its command line and GUNICORN_CMD_ARGS (its default
+    127.0.0.1 when neither names one); None outside gunicorn."""
+    import argparse
+    import shlex
+
+    if not environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):
+        return None
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-b", "--bind", action="append", default=[])
+    binds = parser.parse_known_args(shlex.split(environ.get("GUNICORN_CMD_ARGS", "")) + argv[1:])[0].bind
+    return [bind.rpartition(":")[0] or bind for bind in binds if not bind.startswith(("unix:", "fd://"))] \
+        or ["127.0.0.1"]
+
+
+def check_unsigned(settings: Mapping[str, Any], hosts: list[str], warn: bool = True) -> None:
+    """Without JIRA_WEBHOOK_SECRET anyone who reaches /webhooks/jira is believed: a warning, and
+    a ConfigError when listening beyond loopback, unless SLAWATCH_ALLOW_UNSIGNED=1."""
+    if settings["JIRA_WEBHOOK_SECRET"]:
+        return
+    exposed = [host for host in hosts if host not in LOOPBACK]
+    if exposed and os.environ.get("SLAWATCH_ALLOW_UNSIGNED", "").strip() != "1":
+        raise ConfigError(f"JIRA_WEBHOOK_SECRET is not set and the service listens on {exposed[0]}: "
+                          "anyone who can reach it could post Jira webhooks. Set the secret (and the "
+                          "same secret in Jira's webhook), or SLAWATCH_ALLOW_UNSIGNED=1 to accept that")
+    if warn:
+        log.warning("JIRA_WEBHOOK_SECRET is not set: Jira webhooks are accepted unsigned, from anyone "
+                    "who can reach this service (/healthz says jira_signature: off)")
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -124,10 +156,12 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """The Slawatch web app. Raises RulesError if the rules file is not valid."""
+    """The Slawatch web app. Raises RulesError if the rules file is not valid (and no good
+    version is stored), ConfigError if it would take unsigned webhooks beyond loopback."""
     if not logging.getLogger().handlers:  # under gunicorn or `flask run`: nobody configured it
         configure_logging()
     settings = load_settings(config)
+    check_unsigned(settings, gunicorn_hosts(sys.argv, os.environ) or [])
     app = Flask(__name__)
     app.config.update(settings)
     app.json.sort_keys = False

@@ -18,7 +18,7 @@ import scheduler
 import store.db
 import store.readiness
 import store.rulebook
-from app import DEFAULTS, ConfigError, configure_logging, create_app, load_settings, utc_now
+from app import DEFAULTS, ConfigError, check_unsigned, configure_logging, create_app, load_settings, utc_now
 from processors.events import parse_instant
 from processors.rules import RulesError
 
@@ -105,6 +105,10 @@ def serve(host: str, port: int, demo: bool, seed: int | None) -> None:
     if seed is not None and not demo:
         raise click.UsageError("--seed needs --demo")
     settings = _settings()
+    try:
+        check_unsigned(settings, [host], warn=False)  # create_app warns
+    except ConfigError as exc:
+        _fail(f"configuration: {exc}")
     if demo:
         settings = _demo_settings(settings)
         _fill_demo(settings, seed=7 if seed is None else seed)
@@ -728,6 +732,41 @@ def repair(label: str, vendor: str | None, reason: str, by: str | None) -> None:
     click.echo(result.text)
     click.echo(f"repair {result.id}: {result.tickets} tickets re-judged; correction "
                + (f"queued for {result.channel}" if result.channel else "not posted (no report channel in the rules)"))
+def quarantine() -> None:
+    """Tickets whose recompute failed repeatedly and is no longer tried (store/quarantine.py)."""
+
+
+@quarantine.command("list")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+def quarantine_list(limit: int) -> None:
+    """The quarantined tickets, the most recent first: key, failures, since, last error."""
+    from processors.events import format_instant
+    from store.quarantine import list_quarantined
+
+    database = store.db.Database(_settings()["SLAWATCH_DATABASE_URL"])
+    try:
+        with database.reading() as session:
+            rows = list_quarantined(session, limit)
+    finally:
+        database.dispose()
+    for row in rows:
+        click.echo(f"{row.ticket}\t{row.failures}\t{format_instant(row.quarantined_at)}\t{row.last_error or ''}")
+    click.echo(f"{len(rows)} quarantined ticket{'s' if len(rows) != 1 else ''}", err=True)
+
+
+@quarantine.command("retry")
+@click.argument("keys", nargs=-1)
+def quarantine_retry(keys: tuple[str, ...]) -> None:
+    """Recompute these quarantined tickets again (all of them without KEYS)."""
+    from store.quarantine import retry
+
+    settings = _settings()
+    database = store.db.Database(settings["SLAWATCH_DATABASE_URL"])
+    try:
+        count = database.write(lambda session: retry(session, settings["SLAWATCH_CLOCK"](), keys))
+    finally:
+        database.dispose()
+    click.echo(f"{count} ticket{'s' if count != 1 else ''} back in line for a recompute")
 
 
 def main() -> None:

@@ -35,7 +35,7 @@ from processors.rules_policies import SYSTEM_FIELDS
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_METHODS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}
+SIGNATURE_METHODS = {"sha256": hashlib.sha256}  # what docs/operations.md documents; sha1 is refused
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_MS = timedelta(milliseconds=1)
 _ISSUE_ID_IN_URL = re.compile(r"/issue/(\d+)/comment/")

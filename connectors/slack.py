@@ -13,8 +13,11 @@ Every failure is one of three causes, so the dispatcher knows what to do with th
     SlackPermanentError            any other ok:false code (channel_not_found, not_in_channel,
                                    invalid_auth, ...): retrying cannot help, mark it failed
 
-Nothing is retried in here except one retry of a connection error (slack_sdk's
-ConnectionErrorRetryHandler); the dispatcher reschedules. The token is never logged or shown.
+Nothing is retried in here except one retry of a connection error of a *read*
+(`ReadRetryHandler`, slack_sdk's ConnectionErrorRetryHandler for idempotent methods only): a
+post, update or upload whose connection broke may have been taken by Slack, so it is never
+re-sent here; the dispatcher decides after its look-up (scheduler/dispatch.py). The token is
+never logged or shown.
 
 `upload` needs a channel *id* (files.completeUploadExternal rejects names with
 invalid_arguments): use the `Posted.channel` of an earlier `post`.
@@ -145,6 +148,21 @@ def call_api(call: Callable[..., Any], **kwargs: Any) -> Any:
 
 # ---- senders -------------------------------------------------------------------------------
 
+NOT_IDEMPOTENT = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.delete",
+                            "files.getUploadURLExternal", "files.completeUploadExternal",
+                            "files.upload", "views.open", "views.publish"})
+
+
+class ReadRetryHandler(ConnectionErrorRetryHandler):
+    """One retry of a connection error, for methods that change nothing in Slack (a reset after
+    Slack took a chat.postMessage must not post it twice)."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        method = request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        return method not in NOT_IDEMPOTENT and super()._can_retry(
+            state=state, request=request, response=response, error=error)
+
+
 class WebApiSender:
     """Posts through slack_sdk's WebClient (base_url can point at a fake Slack)."""
 
@@ -152,7 +170,7 @@ class WebApiSender:
         self.base_url = base_url
         self._client = WebClient(
             token=token, base_url=base_url, timeout=timeout,  # type: ignore[arg-type]
-            retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
+            retry_handlers=[ReadRetryHandler(max_retry_count=1)],
         )
         self.client = self._client  # the WebClient, for the outbox's keyed posts and look-ups
 

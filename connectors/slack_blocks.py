@@ -6,8 +6,8 @@
     text, blocks = digest_message(alerts)        # one message for an alert storm in one channel
 
 `text` is the plain fallback Slack shows in notifications and to clients without blocks; it
-carries the essentials (key, metric, level, due). User-provided text (summaries, names) is
-escaped for mrkdwn. Buttons on a breach: action_id `ack_breach` and `excuse_breach`, value the
+carries the essentials (key, metric, level, due). Text from Jira or Slack (keys, summaries,
+names) is escaped for mrkdwn by `escape`; a key links to Jira only if it is a Jira key. Buttons on a breach: action_id `ack_breach` and `excuse_breach`, value the
 alert key. Limits kept: ≤ 50 blocks, ≤ 3000 characters per section text, ≤ 10 fields.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from connectors.input_checks import is_issue_key
 from processors.alerts import Alert
 from processors.rules import format_duration
 
@@ -23,7 +24,8 @@ ACK_ACTION = "ack_breach"
 EXCUSE_ACTION = "excuse_breach"
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
-DIGEST_LINES = 40
+DIGEST_LINES = 40  # keys named in a digest's fallback text (its blocks list every alert)
+DIGEST_MAX_ALERTS = 1000  # alerts per digest message: a bigger storm is posted as several digests
 METRIC_WORDS = {"first_response": "first response", "resolution": "resolution"}
 ICONS = {"warning": ":warning:", "breach": ":rotating_light:", "escalation": ":sos:",
          "resolved_late": ":white_check_mark:", "acknowledged": ":eyes:"}
@@ -33,7 +35,10 @@ SEVERITY = {"escalation": 0, "breach": 1, "warning": 2, "resolved_late": 3, "ack
 # ---- words -------------------------------------------------------------------------------
 
 def escape(text: str | None) -> str:
-    """Slack mrkdwn escaping: &, <, > (the only three Slack asks for)."""
+    """Slack mrkdwn escaping: &, <, > (the only three Slack asks for). The one escape of every
+    text from Jira or Slack (keys, summaries, names, reasons) that goes into a Slack message;
+    connectors/slack_reports.py and web/ use it too (processors/slack_replies.py, pure, keeps
+    the same three replacements)."""
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
@@ -60,7 +65,9 @@ def slack_date(at: datetime, zone: str) -> str:
 
 
 def key_link(alert: Alert) -> str:
-    return f"<{alert.link}|{alert.ticket}>" if alert.link else alert.ticket
+    """The issue key, linked to Jira only when it is a Jira key (connectors/input_checks.py)."""
+    key = escape(alert.ticket)
+    return f"<{alert.link}|{key}>" if alert.link and is_issue_key(alert.ticket) else key
 
 
 def level_words(alert: Alert) -> str:
@@ -230,17 +237,20 @@ def _sections(lines: Iterable[str]) -> list[dict]:
 
 
 def digest_message(alerts: list[Alert]) -> tuple[str, list[dict]]:
-    """Many alerts for one channel as one message: a count, then one line per alert."""
+    """Many alerts for one channel as one message: a count, then one line per alert, every one
+    of them (up to DIGEST_MAX_ALERTS: scheduler/planning.py splits bigger storms)."""
     ordered = sorted(alerts, key=lambda a: (SEVERITY.get(a.kind, 9), _due(a) or a.at, a.ticket))
     summary = digest_summary(ordered)
     shown, rest = ordered[:DIGEST_LINES], len(ordered) - DIGEST_LINES
     mentions = sorted({user for a in ordered if a.kind in ("breach", "escalation") for user in a.mentions})
     head = f":rotating_light: *{summary}*" + ("\n" + " ".join(f"<@{u}>" for u in mentions) if mentions else "")
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": head[:MAX_SECTION_CHARS]}}]
-    blocks += _sections(digest_line(a) for a in shown)[: MAX_BLOCKS - 2]
-    if rest > 0:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"and {rest} more"}]})
-    keys = ", ".join(a.ticket for a in shown) + (f" and {rest} more" if rest > 0 else "")
+    lines = _sections(digest_line(a) for a in ordered)
+    if len(lines) > MAX_BLOCKS - 1:  # long lines: the keys alone, still every one of them
+        lines = _sections(", ".join(escape(a.ticket) for a in ordered[i:i + 100])
+                          for i in range(0, len(ordered), 100))
+    blocks += lines[: MAX_BLOCKS - 1]
+    keys = ", ".join(escape(a.ticket) for a in shown) + (f" and {rest} more" if rest > 0 else "")
     return f"{summary} — {keys}", blocks
 
 

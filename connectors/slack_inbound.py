@@ -13,6 +13,7 @@ a signature or a secret.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import parse_qsl
@@ -44,10 +45,12 @@ def verify(secret: str, body: bytes, headers: Mapping[str, str], now: float) -> 
     timestamp, signature = _header(headers, TIMESTAMP_HEADER), _header(headers, SIGNATURE_HEADER)
     if not timestamp or not signature:
         raise InvalidSignature("Slack signature headers missing")
-    try:
-        sent_at = int(timestamp)
+    try:  # Slack's timestamps are epoch seconds: ten digits, not 400 (float(now - int) overflows)
+        sent_at = int(timestamp) if len(timestamp) <= 12 else None
     except ValueError:
-        raise InvalidSignature("bad Slack request timestamp") from None
+        sent_at = None
+    if sent_at is None:
+        raise InvalidSignature("bad Slack request timestamp")
     if abs(now - sent_at) > WINDOW_SECONDS:
         raise InvalidSignature("Slack request timestamp too old (or in the future)")
     try:
@@ -216,6 +219,16 @@ class OtherEvent:
 Event = UrlVerification | MessageEvent | OtherEvent
 
 
+MAX_LENGTHS = {"event_id": 64, "user": 32}  # the columns of slack_events / slack_users
+SLACK_TS = re.compile(r"[0-9]{1,10}(\.[0-9]{1,6})?")  # "1767614400.000100": an instant we can store
+
+
+def _check_lengths(**values: str | None) -> None:
+    for name, value in values.items():
+        if value is not None and len(value) > MAX_LENGTHS[name]:
+            raise MalformedPayload(f"{name} longer than {MAX_LENGTHS[name]} characters: not a Slack id")
+
+
 def parse_event(body: bytes) -> Event:
     try:
         text = body.decode("utf-8")
@@ -233,11 +246,14 @@ def parse_event(body: bytes) -> Event:
     event_id, event = _text(data, "event_id"), _obj(data, "event")
     if not event_id or not event:
         raise MalformedPayload("event_callback without event_id or event")
+    _check_lengths(event_id=event_id, user=_text(event, "user"))
     if _text(event, "type") != "message":
         return OtherEvent(event_id, _text(event, "type") or "unknown")
     channel, ts = _text(event, "channel"), _text(event, "ts")
     if not channel or not ts:
         raise MalformedPayload("message event without channel or ts")
+    if not SLACK_TS.fullmatch(ts):
+        raise MalformedPayload("ts is not a Slack timestamp (seconds.micros)")
     return MessageEvent(event_id=event_id, channel=channel, user=_text(event, "user"),
                         text=_text(event, "text") or "", ts=ts, bot_id=_text(event, "bot_id"),
                         subtype=_text(event, "subtype"), thread_ts=_text(event, "thread_ts"))

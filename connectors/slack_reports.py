@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from connectors.input_checks import is_issue_key
+from connectors.slack_blocks import escape
 from processors.reports import (
     METRICS, ClockRecord, MetricStats, QuarterlyScorecards, Satisfaction, Scorecard, WeeklySummary, WeekSection,
 )
@@ -23,11 +25,6 @@ MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_HEADER = 150
 Block = dict[str, Any]
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:
@@ -102,7 +99,7 @@ def _week_section(section_: WeekSection, versions: bool = False) -> Block:
 
 def _breach_line(summary: WeeklySummary, rank: int, record: ClockRecord) -> str:
     link = summary.link(record.ticket)
-    key = f"<{link}|{escape(record.ticket)}>" if link else escape(record.ticket)
+    key = f"<{link}|{escape(record.ticket)}>" if link and is_issue_key(record.ticket) else escape(record.ticket)
     about = f" — {escape(record.summary)}" if record.summary else ""
     vendor = escape(summary.names.get(record.vendor, record.vendor or ""))
     return (f"{rank}. {key} {METRIC_NAMES[record.metric]} · {dur(record.over_seconds)} over "

@@ -96,7 +96,7 @@ def current_excuses(trail: Iterable[ExcuseEntry]) -> dict[tuple[str, int], Excus
 
 def ticket_reply(state: TicketState, now: datetime, trail: Sequence[ExcuseEntry] = ()) -> str:
     facts = state.facts
-    title = f"*{state.key}*" + (f" {escape(str(facts['summary']))}" if facts.get("summary") else "")
+    title = f"*{escape(state.key)}*" + (f" {escape(str(facts['summary']))}" if facts.get("summary") else "")
     details = [d for d in (state.status, facts.get("priority") and f"priority {facts['priority']}",
                            state.vendor and f"vendor {state.vendor}",
                            state.policy and f"policy {state.policy}") if d]
@@ -152,6 +152,7 @@ def _since(clock: Mapping[str, Any], now: datetime) -> str:
 
 
 def escape(text: str | None) -> str:
+    """Slack mrkdwn escaping, as connectors/slack_blocks.escape (the pure core cannot import it)."""
     return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

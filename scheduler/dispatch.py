@@ -8,7 +8,7 @@ Order of operations, for each row (see docs/alerts.md for the guarantee it gives
     4. record  — sent + ts, or back to pending with a later not_before, or failed
 
 Failures: SlackRateLimited -> retry after Retry-After, and hold the channel's other rows as
-long; SlackTransientError -> exponential backoff with jitter (1 s, 2 s, 4 s ... 5 min), failed
+long, without spending an attempt; SlackTransientError -> exponential backoff with jitter (1 s, 2 s, 4 s ... 5 min), failed
 after MAX_ATTEMPTS; SlackPermanentError -> failed with Slack's error code as the reason.
 Any process may run a dispatcher: claims make concurrent dispatchers take disjoint rows.
 
@@ -178,7 +178,9 @@ class Dispatcher:
         limited[row.channel] = not_before
         if unknown:  # the look-up may not have been made: ask again next time
             error = TRANSIENT + error
-        outbox.mark_retry(self.db, row, not_before, error, self.worker_id)
+        # a rate limit is Slack's (or Jira's) pace, not a failure: the attempt is given back, so
+        # however many 429s come, the failure budget (MAX_ATTEMPTS) is spent only on failures
+        outbox.mark_retry(self.db, row, not_before, error, self.worker_id, count_attempt=False)
         outbox.delay_channel(self.db, row.channel, not_before)
         result.retried += 1
 

@@ -45,6 +45,7 @@ from processors.rules import Rules
 from store.alerting import due_clocks, move_plan_at
 from store.db import Database
 from store.outbox import Outgoing, enqueue_many, existing_keys
+from store.pending import waiting_tickets
 from store.repo import set_service_state
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,19 @@ def _warn_unroutable(keys: tuple[str, ...]) -> None:
                 "not repeated on later ticks", len(new), ", ".join(new[:5]))
 
 
+def _enqueue_digest(session: Session, group: list[Alert], now: datetime) -> tuple[int, int]:
+    """One digest message for `group` (its members stored as `digested` rows); returns (messages
+    enqueued, alerts digested)."""
+    key = digest_key(group[0].channel, group)
+    won = enqueue_many(session, [outgoing(a, "digested", thread_key=key) for a in group], now)
+    members = [a for a in group if a.key in won]
+    if not members:
+        return 0, 0
+    text, blocks = slack_blocks.digest_message(members)
+    return len(enqueue_many(session, [Outgoing(
+        key=key, kind="digest", channel=group[0].channel, text=text, blocks=blocks)], now)), len(members)
+
+
 def plan_tick(session: Session, rules: Rules, now: datetime, jira_url: str | None = None) -> PlanResult:
     """Every clock due at `now`, batch after batch, in the caller's transaction."""
     total = PlanResult(0, 0, 0, 0, 0)
@@ -144,20 +158,15 @@ def _enqueue_alerts(session: Session, fresh: list[Alert], rules: Rules, now: dat
     """Enqueue new alerts, storms as digests (step 5); (rows to send, alerts in digests)."""
     enqueued = digested = 0
     singles: list[Outgoing] = []  # consecutive lone alerts: one statement, in order
-    for group in group_for_digest(fresh, rules.alerts.digest_over):
-        if len(group) == 1:
-            singles.append(outgoing(group[0]))
+    for whole in group_for_digest(fresh, rules.alerts.digest_over):
+        if len(whole) == 1:
+            singles.append(outgoing(whole[0]))
             continue
         enqueued += len(enqueue_many(session, singles, now))
         singles = []
-        key = digest_key(group[0].channel, group)
-        won = enqueue_many(session, [outgoing(a, "digested", thread_key=key) for a in group], now)
-        members = [a for a in group if a.key in won]
-        if members:
-            text, blocks = slack_blocks.digest_message(members)
-            enqueued += len(enqueue_many(session, [Outgoing(
-                key=key, kind="digest", channel=group[0].channel, text=text, blocks=blocks)], now))
-            digested += len(members)
+        for start in range(0, len(whole), slack_blocks.DIGEST_MAX_ALERTS):  # a huge storm: several digests
+            posts, members = _enqueue_digest(session, whole[start:start + slack_blocks.DIGEST_MAX_ALERTS], now)
+            enqueued, digested = enqueued + posts, digested + members
     enqueued += len(enqueue_many(session, singles, now))
     return enqueued, digested
 
@@ -167,8 +176,9 @@ def plan_batch(session: Session, rules: Rules, now: datetime, jira_url: str | No
     due = due_clocks(session, now, BATCH)
     if not due:  # the usual tick: nothing due, nothing written
         return PlanResult(0, 0, 0, 0, 0)
-    views = sorted((view for _, view in due if view is not None),
-                   key=lambda v: (v.ticket, v.metric, v.cycle))
+    views = [view for _, view in due if view is not None]
+    waiting = waiting_tickets(session, now, (view.ticket for view in views))  # planned once recomputed
+    views = sorted((view for view in views if view.ticket not in waiting), key=lambda v: (v.ticket, v.metric, v.cycle))
     planned = plan(views, rules, now, jira_url)
     taken = existing_keys(session, [a.key for a in planned.alerts])
     new = [a for a in planned.alerts if a.key not in taken]

@@ -15,7 +15,9 @@ Dispatching needs no leader: claims make concurrent dispatchers take disjoint ro
 
 Between ticks, a started ticker also runs a recompute loop: woken by a webhook stored in this
 process (`slawatch serve`) or every PENDING_POLL_SECONDS (`slawatch worker`, beside gunicorn), it
-recomputes the marked tickets, so stored clocks trail the events by about a second.
+recomputes the marked tickets, so stored clocks trail the events by about a second. The tick
+itself recomputes for at most `pending_budget_seconds` and then plans (skipping tickets still
+marked) and sends: a webhook stream faster than the recompute delays clocks, never alerts.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -41,7 +44,7 @@ from store import lease
 from store.db import Database
 from store.figures import refresh_due
 from store.freeze import watch_frozen
-from store.pending import recompute_pending
+from store.pending import BATCH, recompute_pending
 from store.recompute import recompute_stale_if_changed
 from store.surveys import open_new_surveys
 from store.repo import set_service_state
@@ -99,9 +102,14 @@ class Ticker:
         self.rulebook.check(now, force=True)
         self.rulebook.publish(self.db, now)
 
+    pending_budget_seconds = 2.0  # the tick's share of the recompute; the loop does the rest
+
     def recompute_pending(self, now: datetime) -> None:
-        """Every ticket the webhooks marked, before alerts are planned from the clocks."""
-        while recompute_pending(self.db, self.rulebook.schedule, now):
+        """The tickets the webhooks marked, batch after batch for at most pending_budget_seconds
+        (at least one batch), so that planning and sending keep their cadence under any webhook
+        stream (issue 12); planning skips the tickets still waiting (scheduler/planning.py)."""
+        deadline = time.monotonic() + self.pending_budget_seconds
+        while recompute_pending(self.db, self.rulebook.schedule, now, limit=BATCH) and time.monotonic() < deadline:
             pass
 
     def recompute_stale(self, now: datetime) -> None:

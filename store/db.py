@@ -14,6 +14,11 @@ request per pooled connection instead of a round trip on every request.
 SQLite runs with `synchronous = NORMAL` (in WAL mode a power loss may lose the last commits,
 never corrupt the file); SLAWATCH_SQLITE_SYNCHRONOUS=full makes every commit wait for the disk
 (its cost: docs/benchmarks.md, "Webhook ingest").
+
+A sick database gives an error within seconds, never a hang (issue 12): SQLite waits for a lock
+at most BUSY_TIMEOUT_MS per attempt and `write` retries for WRITE_PATIENCE_SECONDS; PostgreSQL
+connections carry PG_TIMEOUTS (connect, TCP user timeout, keepalives) and a statement_timeout.
+The web app answers an OperationalError with 503 and Retry-After (web/__init__.py).
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
@@ -36,12 +42,19 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
 RECYCLE_SECONDS = 1800
 SYNCHRONOUS = ("normal", "full")
+WRITE_PATIENCE_SECONDS = 5.0  # retries of lock conflicts stop after this: 503 + Retry-After, not a hang
+STATEMENT_TIMEOUT_MS = 60_000  # PostgreSQL: no statement of the service runs longer
+PG_TIMEOUTS = {  # libpq: give up on a silent server within seconds (connect, unacknowledged data, idle)
+    "connect_timeout": 5, "tcp_user_timeout": 10_000,
+    "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 2, "keepalives_count": 3,
+}
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 _RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`, with the SQLite pragmas and transaction handling described above."""
+def make_engine(url: str, statement_timeout_ms: int | None = STATEMENT_TIMEOUT_MS) -> Engine:
+    """An engine for `url`, with the SQLite pragmas and transaction handling described above;
+    on PostgreSQL with PG_TIMEOUTS and `statement_timeout` (None: none, for migrations)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
@@ -49,7 +62,11 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", lambda connection, record: _sqlite_connect(connection, record, synchronous))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
+    connect_args: dict = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = dict(PG_TIMEOUTS)
+        if statement_timeout_ms:
+            connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
     return create_engine(url, pool_recycle=RECYCLE_SECONDS, connect_args=connect_args)
 
 
@@ -157,8 +174,10 @@ class Database:
             yield session
 
     def write(self, work: Callable[[Session], T], attempts: int = 3) -> T:
-        """Run `work(session)` in one writing transaction and commit; retry lock conflicts, and
+        """Run `work(session)` in one writing transaction and commit; retry lock conflicts, for
+        at most WRITE_PATIENCE_SECONDS (then the OperationalError: a request answers 503), and
         once a connection found dead (the server restarted since it was pooled)."""
+        deadline = time.monotonic() + WRITE_PATIENCE_SECONDS
         failures, reconnected = 0, False
         while True:
             try:
@@ -170,7 +189,7 @@ class Database:
                     log.warning("database connection lost, retrying on a new one")
                     continue
                 failures += 1
-                if failures == attempts or not is_retryable(exc):
+                if failures == attempts or not is_retryable(exc) or time.monotonic() >= deadline:
                     raise
                 log.warning("write conflict (attempt %d of %d), retrying", failures, attempts)
 

@@ -309,6 +309,12 @@ class PendingRecompute(Base):
     ticket: Mapped[str] = mapped_column(Text, primary_key=True)
     mark: Mapped[int] = mapped_column(Integer)
     since: Mapped[datetime] = mapped_column(index=True)  # ix_pending_recompute_since: oldest first
+    # 0010: not recomputed before `not_before` (an event stamped ahead of the worker's clock, or
+    # the backoff after a failure); after MAX_FAILURES failures in a row, quarantined
+    not_before: Mapped[datetime | None]
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    quarantined_at: Mapped[datetime | None]
 
 
 # --- 0005 rule pins (effective-dated rules) ---

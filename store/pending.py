@@ -10,30 +10,47 @@ deliveries in a row is recomputed once.
 `mark` counts the marks of a row. The recompute deletes a row only if its mark is still the one it
 read, so a delivery stored while its ticket was being recomputed (possible on PostgreSQL, where a
 webhook does not wait for the recompute) leaves the row for the next round.
+
+Time comes from the events (issue 12): a ticket whose log holds an event stamped after the
+worker's `now` (Jira's clock a little ahead) keeps its row, with `not_before` set to that event's
+instant, and is recomputed again when the instant comes. A new mark clears `not_before`.
+
+A ticket fails alone: each is recomputed in a savepoint; one that raises is rolled back, its row
+gets `failures + 1`, the error's type and first line, and `not_before = now + backoff` (2, 4, 8 ...
+seconds), and after MAX_FAILURES failures in a row it is quarantined (`quarantined_at`): no longer
+tried until `slawatch quarantine retry` (store/quarantine.py). Every other ticket goes on. Database
+errors (OperationalError: a lock timeout, a lost connection) are not the ticket's fault and
+propagate as before.
 """
 from __future__ import annotations
 
 import functools
 import logging
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import and_, bindparam, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from processors.rule_schedule import RuleSchedule
 from processors.rules import Rules
 from store.db import Database
-from store.models import PendingRecompute
-from store.recompute import recompute_tickets
-from store.repo import lock_tickets
+from store.models import Event, PendingRecompute
+from store.recompute import recompute_ticket, recompute_tickets
+from store.repo import lock_ticket, lock_tickets
 
 log = logging.getLogger(__name__)
 
 PENDING = PendingRecompute.__table__
 BATCH = 100  # tickets per transaction: short enough that a webhook never waits long for the lock
+YIELD_SECONDS = 0.001  # pause between batches, so other threads' writers get their turn
+MAX_FAILURES = 5  # failed recomputes in a row before a ticket is quarantined
+BACKOFF_SECONDS = 2.0  # after the n-th failure, wait BACKOFF_SECONDS * 2 ** (n - 1)
+EVENTS = Event.__table__
 
 
 _UNMARK = delete(PENDING).where(and_(PENDING.c.ticket == bindparam("key"), PENDING.c.mark == bindparam("seen")))
@@ -43,7 +60,8 @@ _UNMARK = delete(PENDING).where(and_(PENDING.c.ticket == bindparam("key"), PENDI
 def _mark_statement(dialect: str):
     dml = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = dml(PENDING).values(ticket=bindparam("ticket"), mark=1, since=bindparam("since"))
-    return stmt.on_conflict_do_update(index_elements=["ticket"], set_={"mark": PENDING.c.mark + 1})
+    return stmt.on_conflict_do_update(index_elements=["ticket"],
+                                      set_={"mark": PENDING.c.mark + 1, "not_before": None})
 
 
 def mark_pending(session: Session, keys: Iterable[str], now: datetime) -> None:
@@ -62,20 +80,105 @@ def recompute_pending(db: Database, rules: Rules | RuleSchedule, now: datetime, 
         done += count
         if count == 0:
             break
+        time.sleep(YIELD_SECONDS)  # between batches: the tick's planning and sending get the lock
     return done
 
 
+def waiting_tickets(session: Session, now: datetime, keys: Iterable[str]) -> set[str]:
+    """Those of `keys` whose stored clocks wait for a recompute due at `now` (planning skips
+    them: their clocks may be older than their events)."""
+    wanted, found = sorted(set(keys)), set()
+    for start in range(0, len(wanted), 500):
+        found.update(session.scalars(select(PENDING.c.ticket).where(
+            PENDING.c.ticket.in_(wanted[start:start + 500]), due(now))))
+    return found
+
+
 def _recompute_batch(session: Session, rules: Rules | RuleSchedule, now: datetime, size: int) -> int:
-    query = select(PENDING.c.ticket, PENDING.c.mark).order_by(PENDING.c.since, PENDING.c.ticket).limit(size)
+    query = (select(PENDING.c.ticket, PENDING.c.mark).where(due(now))
+             .order_by(PENDING.c.since, PENDING.c.ticket).limit(size))
     if session.get_bind().dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE already excludes writers
         query = query.with_for_update(skip_locked=True)
     rows = sorted(session.execute(query).all())
     keys = [key for key, _ in rows]
-    lock_tickets(session, keys)  # in key order: no deadlocks
-    recompute_tickets(session, keys, rules, now)  # one query for the events, one write per table
-    if rows:
-        session.connection().execute(_UNMARK, [{"key": key, "seen": mark} for key, mark in rows])
+    try:
+        with session.begin_nested():
+            lock_tickets(session, keys)  # in key order: no deadlocks
+            recompute_tickets(session, keys, rules, now)  # one query for the events, one write per table
+    except OperationalError:
+        raise  # the database's trouble, not a ticket's: the whole batch is retried
+    except Exception:  # noqa: BLE001 - a ticket of the batch fails: each alone, so it fails alone
+        for key, mark in rows:
+            recompute_alone(session, key, mark, rules, now)
+        return len(rows)
+    _settle_many(session, rows, now)
     return len(rows)
+
+
+def _settle_many(session: Session, rows: list, now: datetime) -> None:
+    """`_settle` for a recomputed batch: one query for the events stamped after `now`."""
+    if not rows:
+        return
+    upcoming = dict(session.execute(
+        select(EVENTS.c.ticket, func.min(EVENTS.c.at))
+        .where(EVENTS.c.ticket.in_([key for key, _ in rows]), EVENTS.c.at > now).group_by(EVENTS.c.ticket)).all())
+    done = [{"key": key, "seen": mark} for key, mark in rows if key not in upcoming]
+    if done:
+        session.connection().execute(_UNMARK, done)
+    for key, mark in rows:
+        if key in upcoming:
+            _settle(session, key, mark, now)
+
+
+def due(now: datetime):
+    """The rows to recompute at `now`: not quarantined, not waiting for a later instant."""
+    return and_(PENDING.c.quarantined_at.is_(None),
+                or_(PENDING.c.not_before.is_(None), PENDING.c.not_before <= now))
+
+
+def recompute_alone(session: Session, key: str, mark: int, rules: Rules | RuleSchedule, now: datetime) -> bool:
+    """Recompute one marked ticket in a savepoint, then settle its row; False if it failed (its
+    work rolled back, the failure recorded)."""
+    try:
+        with session.begin_nested():
+            lock_ticket(session, key)
+            recompute_ticket(session, key, rules, now)
+    except OperationalError:
+        raise  # the database's trouble, not the ticket's: the whole batch is retried
+    except Exception as exc:  # noqa: BLE001 - the edge of one ticket's recompute: it fails alone
+        record_failure(session, key, exc, now)
+        return False
+    _settle(session, key, mark, now)
+    return True
+
+
+def _settle(session: Session, key: str, mark: int, now: datetime) -> None:
+    """Delete the row of a recomputed ticket, or keep it for the instant of its next event stamped
+    after `now`; only if no delivery marked it meanwhile."""
+    upcoming = session.execute(select(func.min(EVENTS.c.at)).where(
+        and_(EVENTS.c.ticket == key, EVENTS.c.at > now))).scalar_one()
+    same = and_(PENDING.c.ticket == key, PENDING.c.mark == mark)
+    if upcoming is None:
+        session.execute(delete(PENDING).where(same))
+    else:
+        session.execute(update(PENDING).where(same).values(
+            not_before=upcoming, since=upcoming, failures=0, last_error=None))
+
+
+def record_failure(session: Session, key: str, exc: Exception, now: datetime) -> None:
+    """Count a failed recompute of `key`: back off, or quarantine after MAX_FAILURES."""
+    failures = session.execute(select(PENDING.c.failures).where(PENDING.c.ticket == key)).scalar_one() + 1
+    cause = getattr(exc, "orig", None) or exc  # a driver error without the statement's parameters
+    reason = f"{type(cause).__name__}: {(str(cause).splitlines() or [''])[0][:300]}"
+    values: dict = {"failures": failures, "last_error": reason}
+    if failures >= MAX_FAILURES:
+        values["quarantined_at"] = now
+        log.error("ticket %s quarantined after %d failed recomputes: %s", key, failures, type(exc).__name__)
+    else:
+        values["not_before"] = now + timedelta(seconds=BACKOFF_SECONDS * 2 ** (failures - 1))
+        log.warning("recompute of ticket %s failed (%d of %d): %s", key, failures, MAX_FAILURES,
+                    type(cause).__name__, exc_info=None if cause is not exc else exc)
+    session.execute(update(PENDING).where(PENDING.c.ticket == key).values(**values))
 
 
 @dataclass(frozen=True)
@@ -87,6 +190,8 @@ class Backlog:
         return max(0.0, (now - self.oldest).total_seconds()) if self.oldest else 0.0
 
 
-def backlog(session: Session) -> Backlog:
-    count, oldest = session.execute(select(func.count(), func.min(PENDING.c.since))).one()
+def backlog(session: Session, now: datetime | None = None) -> Backlog:
+    """The tickets waiting for a recompute (at `now`: only those due; never the quarantined)."""
+    where = due(now) if now is not None else PENDING.c.quarantined_at.is_(None)
+    count, oldest = session.execute(select(func.count(), func.min(PENDING.c.since)).where(where)).one()
     return Backlog(count, oldest)  # min() keeps the column's type: an aware UTC datetime

@@ -1,6 +1,8 @@
 """The rules in force in this process, and reloading them when the file changes.
 
-A `RuleBook` holds the last good `Rules`. `check()` looks at the file (cheaply: its stat
+A `RuleBook` holds the last good `Rules`; at start-up with a broken file, the last good version
+stored in `rule_versions` (`load_or_last_good`: a restarted gunicorn worker or `slawatch worker`
+runs on, reports the error, and picks up the file once fixed). `check()` looks at the file (cheaply: its stat
 signature, or its content when forced) and puts a new version in force only if it parses; a
 broken file leaves the last good rules in force and is remembered as `last_error` (the
 `PATH:LINE:COL: message` lines), logged once per broken content. `publish()` stores every
@@ -22,12 +24,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from processors.events import format_instant
 from processors.rule_schedule import RuleSchedule
 from processors.rules import RuleProblem, Rules, RulesError, load_rules, parse_rules
-from store.db import Database
+from store.db import Database, get_database
+from store.models import RuleVersion
 from store.repo import record_rule_version, set_service_state
 from store.rule_pins import load_schedule
 
@@ -88,6 +92,25 @@ class RuleBook:
         """Load the rules at start-up; raises RulesError if the file is not valid."""
         return cls(path, read_rules(path), now)
 
+    @classmethod
+    def load_or_last_good(cls, path: str, now: datetime, db: Database) -> "RuleBook":
+        """Load the rules at start-up; if the file is not valid, run on the last good version
+        stored in `rule_versions` (the file's error reported as a reload error, the file
+        picked up once fixed). Raises RulesError only when no stored version parses either:
+        a first start with a broken file."""
+        try:
+            return cls.load(path, now)
+        except RulesError as exc:
+            stored = last_good_rules(db, path)
+            if stored is None:
+                raise
+            book = cls(path, stored, now)
+            lines = tuple(str(problem) for problem in exc.errors)
+            book.last_error, book._error_unpublished = ReloadError(now, content_version(path) or "", lines), True
+            log.error("rules file not valid; running on the last good version %s from the database:\n%s",
+                      stored.version[:12], "\n".join(lines))
+            return book
+
     def check(self, now: datetime, force: bool = False) -> bool:
         """Reload if the file changed; True if a new version came into force."""
         with self._lock:
@@ -99,8 +122,8 @@ class RuleBook:
             version = content_version(self.path)
             if version == self.rules.version:
                 return self._clear_error()
-            if self.last_error is not None and version == self.last_error.version:
-                return False  # the same broken content: reported already
+            if self.last_error is not None and (version or "") == self.last_error.version:
+                return False  # the same broken content (or the same missing file): reported already
             return self._reload(now, version)
 
     def check_throttled(self, now: datetime, interval: float = 1.0) -> bool:
@@ -193,10 +216,30 @@ def _store(session, rules: Rules, loaded_at: datetime, error: ReloadError | None
     set_service_state(session, RELOAD_ERROR_KEY, value, now)
 
 
+def last_good_rules(db: Database, path: str) -> Rules | None:
+    """The rules version last put in force, from `rule_versions`; None if there is none (or the
+    database cannot tell, or it no longer parses)."""
+    try:
+        with db.reading() as session:
+            text = session.execute(select(RuleVersion.text).order_by(RuleVersion.loaded_at.desc())
+                                   .limit(1)).scalar_one_or_none()
+    except SQLAlchemyError as exc:
+        log.warning("could not read the last good rules from the database: %s", type(exc).__name__)
+        return None
+    if text is None:
+        return None
+    try:
+        return parse_rules(text, path)
+    except RulesError:
+        return None
+
+
 def init_app(app) -> None:
-    """Load the rules named by SLAWATCH_RULES; raises RulesError if they are not valid."""
+    """Load the rules named by SLAWATCH_RULES, or the last good version stored (see
+    `RuleBook.load_or_last_good`); raises RulesError if neither is valid."""
     now = app.config["SLAWATCH_CLOCK"]()
-    app.extensions["slawatch.rules"] = RuleBook.load(app.config["SLAWATCH_RULES"], now)
+    app.extensions["slawatch.rules"] = RuleBook.load_or_last_good(
+        app.config["SLAWATCH_RULES"], now, get_database(app))
 
 
 def get_rulebook(app) -> RuleBook:

@@ -213,11 +213,18 @@ def body_of(payload: Any) -> bytes:
 
 def recompute_marked(app) -> None:
     """What the worker does within a second of a stored webhook: recompute the tickets it marked
-    (the real scheduler step, `Ticker.recompute_pending`)."""
+    (the real scheduler step, `Ticker.recompute_pending`, until none is due: a step is bounded
+    in time)."""
     from scheduler import get_ticker
+    from store.db import get_database
+    from store.pending import backlog
 
     ticker = get_ticker(app)
-    ticker.recompute_pending(ticker.clock())
+    while True:
+        ticker.recompute_pending(ticker.clock())
+        with get_database(app).reading() as session:
+            if not backlog(session, ticker.clock()).tickets:
+                return
 
 
 @pytest.fixture

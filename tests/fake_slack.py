@@ -5,6 +5,7 @@
         fake_slack.fail_next("chat.postMessage", status=500, times=2)  # then 2 x HTTP 500
         fake_slack.fail_next("chat.postMessage", status=429, retry_after=2)
         fake_slack.fail_channel("#gone", "channel_not_found")          # every call to it
+        fake_slack.reset_after_taking("chat.postMessage")              # posted, then a TCP reset
         ...
         fake_slack.messages("#acme-sla")   # what was posted there (updates applied)
         fake_slack.requests                # every call: .method, .body, .headers, .status
@@ -24,6 +25,8 @@ import base64
 import hashlib
 import json
 import re
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -69,7 +72,8 @@ class Failure:
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, real_clock: bool = False) -> None:
+        self.real_clock = real_clock  # message ts from this machine's clock (bench/soak.py), not 1700000000
         self.requests: list[Recorded] = []
         self.posted: list[dict[str, Any]] = []
         self.files: dict[str, dict[str, Any]] = {}
@@ -78,6 +82,7 @@ class FakeSlack:
         self.channel_names: dict[str, str] = {}  # id -> name
         self.failures: list[Failure] = []
         self.failing_channels: dict[str, str] = {}  # channel id -> error code
+        self.resets: dict[str, int] = {}  # method -> calls still to reset after handling
         self._lock = threading.RLock()  # one request at a time: ts values and state stay ordered
         self._ts = 1700000000_000100
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -102,6 +107,18 @@ class FakeSlack:
         an `error`, ok:false with that code. Queued failures are used in the order given."""
         with self._lock:
             self.failures.append(Failure(method, status, retry_after, error, times))
+
+    def reset_after_taking(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` are handled (a message is posted) and then the
+        connection is reset instead of answered: the client cannot know it got through."""
+        with self._lock:
+            self.resets[method] = self.resets.get(method, 0) + times
+
+    def take_reset(self, method: str) -> bool:
+        if self.resets.get(method, 0) > 0:
+            self.resets[method] -= 1
+            return True
+        return False
 
     def fail_channel(self, channel: str, error: str = "channel_not_found") -> None:
         """Every call naming this channel answers ok:false `error` until `heal_channel`."""
@@ -139,6 +156,8 @@ class FakeSlack:
 
     def next_ts(self) -> str:
         self._ts += 100
+        if self.real_clock:
+            self._ts = max(self._ts, int(time.time() * 1_000_000))
         return f"{self._ts // 1_000_000}.{self._ts % 1_000_000:06d}"
 
     def take_failure(self, method: str) -> Failure | None:
@@ -182,7 +201,15 @@ class _SlackHandler(BaseHTTPRequestHandler):
             self.slack.requests.append(record)
             status, answer, extra = _answer(self.slack, record)
             record.status, record.answer = status, answer
+            reset = self.slack.take_reset(method)
+        if reset:
+            return self._reset()
         self._send(status, json.dumps(answer).encode(), "application/json; charset=utf-8", extra)
+
+    def _reset(self) -> None:
+        """Close the connection with a TCP reset (SO_LINGER 0), nothing answered."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
 
     def do_GET(self) -> None:  # WebClient sends conversations.history/replies/list as GET
         path, _, query = self.path.partition("?")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from connectors.slack import ConsoleSender, WebApiSender
-from scheduler.dispatch import Dispatcher, backoff_seconds
+from scheduler.dispatch import MAX_ATTEMPTS, Dispatcher, backoff_seconds
 from store import lease, outbox
 from store.db import Database
 from store.models import OutboxMessage
@@ -129,7 +129,7 @@ def test_500s_then_429_deliver_once_and_not_before_retry_after(db, sender, fake_
     assert posted_keys(fake_slack) == ["m1"]
     assert [r.status for r in fake_slack.calls("chat.postMessage")] == [500, 500, 429, 200]
     row = rows(db)["m1"]
-    assert (row.status, row.attempts, row.error) == ("sent", 4, None)
+    assert (row.status, row.attempts, row.error) == ("sent", 3, None)  # the 429 spent no attempt
 
 
 class _MaxRandom:
@@ -377,3 +377,32 @@ def test_a_rate_limited_look_up_still_looks_up_next_time(db, sender, fake_slack)
     result = dispatcher.run(t + timedelta(seconds=5))
     assert (result.found, result.sent) == (1, 0)
     assert len(fake_slack.calls("chat.postMessage")) == 1
+
+
+# ---- issue 12: rate limits spend no attempt; a reset after Slack took a post ---------------
+
+def test_429s_spend_no_attempt_so_a_later_500_does_not_fail_the_row(db, sender, fake_slack):
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=1, times=13)
+    fake_slack.fail_next("chat.postMessage", status=500)
+    put(db, message("m"))
+    dispatcher = Dispatcher(db, sender, "w", max_attempts=MAX_ATTEMPTS)
+    t = NOW
+    for _ in range(16):
+        dispatcher.run(t)
+        t += timedelta(seconds=3)
+    row = rows(db)["m"]
+    assert (row.status, row.attempts) == ("sent", 2)
+    assert [r.status for r in fake_slack.calls("chat.postMessage")] == [429] * 13 + [500, 200]
+    assert posted_keys(fake_slack) == ["m"]
+
+
+def test_a_connection_reset_after_slack_took_the_post_gives_exactly_one_copy(db, sender, fake_slack):
+    fake_slack.reset_after_taking("chat.postMessage")
+    put(db, message("once"))
+    dispatcher = Dispatcher(db, sender, "w")
+    first = dispatcher.run(NOW)
+    assert first.retried == 1 and rows(db)["once"].error.startswith("transient: ")
+    assert len(fake_slack.calls("chat.postMessage")) == 1  # no library-level re-send
+    second = dispatcher.run(NOW + timedelta(seconds=5))
+    assert (second.found, second.sent) == (1, 0)  # the outbox looked it up and recorded it
+    assert posted_keys(fake_slack) == ["once"] and rows(db)["once"].status == "sent"

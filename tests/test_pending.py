@@ -122,7 +122,7 @@ def test_healthz_and_metrics_show_a_recompute_that_lags(app, client, clock):
     body = client.get("/healthz").json
     assert body["status"] == "ok"
     assert body["recompute"] == {"ok": True, "pending_tickets": 1, "oldest_marked_at": "2026-01-05T09:01:00Z",
-                                 "lag_seconds": 30.0}
+                                 "lag_seconds": 30.0, "quarantine": {"tickets": 0, "latest": []}}
     clock.now += timedelta(minutes=2)
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json["status"] == "degraded"

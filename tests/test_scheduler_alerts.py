@@ -3,6 +3,7 @@ a ticket's life (warnings, breach, escalation, late resolution), alert storms as
 concurrent schedulers and dispatchers, and the report jobs' schedule."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -18,6 +19,7 @@ from store.db import Database, get_database
 from store.models import OutboxMessage
 from store.rulebook import get_rulebook
 from tests import jira_payloads as jp
+from tests.conftest import recompute_marked
 from tests.fake_slack import channel_id, fake_slack  # noqa: F401  (the fixture)
 
 UTC = timezone.utc
@@ -277,3 +279,22 @@ def test_a_first_report_instant_with_no_ticket_before_it_is_recorded_not_posted(
     # October instant at the first call, so it is no longer a first run and does run
     assert cron.run_due_jobs(db, rules, monday + timedelta(hours=2)) == ["quarterly"]
     assert cron.run_due_jobs(db, rules, monday + timedelta(days=7)) == ["weekly"]
+
+
+def test_a_storm_of_over_1000_alerts_in_one_channel_is_several_digests(slack_app, clock, fake_slack):
+    """Issue 12: every alert is listed; past DIGEST_MAX_ALERTS the storm is split."""
+    from connectors.jira import parse_webhook
+    from connectors.slack_blocks import DIGEST_MAX_ALERTS
+    from store.ingest import store_delivery
+
+    events = [e for n in range(DIGEST_MAX_ALERTS + 1)
+              for e in parse_webhook(jp.created(f"ACME-{n + 1}", T0, project="ACME"))]
+    store_delivery(get_database(slack_app), "jira", "bulk", events, T0)
+    recompute_marked(slack_app)
+    tick_at(slack_app, clock, T0 + timedelta(minutes=10))
+    tick_at(slack_app, clock, T0 + timedelta(minutes=61))
+    digests = sorted(alerts_posted(fake_slack), key=lambda m: len(m["text"]))
+    assert [m["text"].split(" —")[0] for m in digests] == [
+        "1 SLA alert: 1 breach", f"{DIGEST_MAX_ALERTS} SLA alerts: {DIGEST_MAX_ALERTS} breaches"]
+    listed = " ".join(b["text"]["text"] for m in digests for b in m["blocks"][1:])
+    assert {int(n) for n in re.findall(r"ACME-(\d+)", listed)} == set(range(1, DIGEST_MAX_ALERTS + 2))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -182,10 +183,19 @@ def test_digest_of_300_alerts_stays_within_slack_limits():
     assert all(len(t) <= 3000 for t in sections)
     assert "300 SLA alerts: 300 breaches" in sections[0]
     assert text.startswith("300 SLA alerts")
-    listed = sum(t.count("• ") for t in sections)
-    assert listed == 40
-    assert blocks[-1]["elements"][0]["text"] == "and 260 more"
-    assert len(text) <= 4000
+    for n in range(1, 301):  # every ticket is listed (issue 12), the fallback text stays short
+        assert f"|ACME-{n}> first response" in all_text(blocks)
+    assert sum(t.count("• ") for t in sections) == 300
+    assert text.endswith("and 260 more") and len(text) <= 4000
+
+
+def test_a_digest_of_1000_alerts_with_long_lines_still_names_every_ticket():
+    storm = [replace(a, link="https://jira.example.com/" + "x" * 200 + f"/{a.ticket}") for a in _storm(1000, 0)]
+    _, blocks = digest_message(storm)
+    assert len(blocks) <= 50 and all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+    listed = " ".join(b["text"]["text"] for b in blocks[1:])
+    assert "jira.example.com" not in listed  # the keys alone ...
+    assert set(re.findall(r"ACME-\d+", listed)) == {f"ACME-{n}" for n in range(1, 1001)}  # ... every one
 
 
 def test_one_alert_digest_uses_singular_words():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
+from connectors.input_checks import is_issue_key
 from processors.events import format_instant
 from processors.sla import ticket_json
 from store.slack import excuse_trail
@@ -28,6 +29,8 @@ def get_ticket(key: str):
     the version stored with it, store/verdicts.py), plus `rules_version`: the version that judges
     it now (each clock has its own), and `excuses`: the audit trail of its excused (and
     un-excused) breaches, oldest first."""
+    if not is_issue_key(key):  # also keeps NUL and the like away from the database
+        return jsonify(error="not_found", reason="not a Jira issue key (PROJECT-123)"), 404
     with context.database().reading() as session:
         events = load_events(session, key)
         trail = excuse_trail(session, key)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, render_template
 
+from connectors.input_checks import is_issue_key
 from processors.events import EventKind
 from processors.reports import NO_VENDOR, MetricStats
 from processors.rules import COMMUNICATION_METRICS, METRICS
@@ -29,6 +30,7 @@ from store import dashboard as queries
 from store.figures import dashboard_periods, page_figures
 from store.freeze import late_change_counts
 from store.models import Ticket
+from store.quarantine import list_quarantined
 from store.repo import load_events
 from web import context
 from web.auth import forbidden_page, visible
@@ -199,6 +201,8 @@ def _axis(row: Ticket, clocks: list, now: datetime) -> tuple[datetime, datetime]
 @bp.get("/tickets/<key>")
 def ticket(key: str):
     rules = context.rulebook().rules
+    if not is_issue_key(key):
+        return _not_found("that ticket")
     with context.database().reading() as session:
         row = session.get(Ticket, key)
         if row is None:
@@ -231,10 +235,11 @@ def rules_page():
     with context.database().reading() as session:
         versions = queries.rule_versions(session)
         stored_error = queries.reload_error(session)
+        quarantined = list_quarantined(session)
     error = ({"lines": list(book.last_error.lines), "at": book.last_error.at} if book.last_error
              else stored_error)
     return render_page("dashboard/rules.html", title="Rules", rules=book.rules, path=book.path,
-                       loaded_at=book.loaded_at, versions=versions, error=error,
+                       loaded_at=book.loaded_at, versions=versions, error=error, quarantined=quarantined,
                        form=backtest_page.default_form(context.now(), book.rules.text),
                        max_days=backtest_page.MAX_DAYS)
 

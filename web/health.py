@@ -1,6 +1,7 @@
 """GET /healthz (is this service doing its job?) and GET /metrics (Prometheus text format)."""
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,14 +18,18 @@ from connectors.jira_writeback import CHANNEL as JIRA_CHANNEL
 from connectors.slack import WebApiSender
 from store import outbox
 from store.pending import backlog
+from store.quarantine import count_quarantined, list_quarantined
 from store.repo import get_service_state
 from web import context
+from web.webhooks import CLOCK_DRIFT_KEY
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 STALE_TICKS = 3  # the scheduler is late after this many tick intervals without a tick
 RECOMPUTE_LATE_SECONDS = 60  # a ticket waiting longer for its recompute: is a worker running?
+DRIFT_SHOWN = timedelta(hours=1)  # a clock drift seen this recently is reported
+QUARANTINE_SHOWN = 10  # quarantined tickets named on /healthz (all: `slawatch quarantine list`)
 
 
 def read_store() -> dict[str, Any]:
@@ -94,15 +99,29 @@ def recompute_health(now: datetime) -> dict[str, Any]:
     the ticket API evaluates from the events and stays current meanwhile."""
     try:
         with context.database().reading() as session:
-            waiting = backlog(session)
+            waiting = backlog(session, now)
+            quarantined = list_quarantined(session, limit=QUARANTINE_SHOWN)
+            quarantined_count = count_quarantined(session) if quarantined else 0
     except SQLAlchemyError:
         return {"ok": False, "error": "backlog unreadable"}
     lag = waiting.lag_seconds(now)
-    return {"ok": lag <= RECOMPUTE_LATE_SECONDS, "pending_tickets": waiting.tickets,
-            "oldest_marked_at": format_instant(waiting.oldest), "lag_seconds": round(lag, 1)}
+    return {"ok": lag <= RECOMPUTE_LATE_SECONDS and not quarantined, "pending_tickets": waiting.tickets,
+            "oldest_marked_at": format_instant(waiting.oldest), "lag_seconds": round(lag, 1),
+            "quarantine": {"tickets": quarantined_count, "latest": [
+                {"ticket": q.ticket, "failures": q.failures, "last_error": q.last_error,
+                 "at": format_instant(q.quarantined_at)} for q in quarantined]}}
 
 
-def jira_health() -> dict[str, Any]:
+def drift_health(state, now: datetime) -> dict[str, Any]:
+    """Jira's clock ahead of ours by more than DRIFT_SECONDS, seen within DRIFT_SHOWN: degraded
+    (events stamped ahead wait for their instant, so alerts may come late)."""
+    if state is None or not state.value or now - state.updated_at > DRIFT_SHOWN:
+        return {"ok": True}
+    return {"ok": False, "ahead_seconds": json.loads(state.value)["ahead_seconds"],
+            "seen_at": format_instant(state.updated_at)}
+
+
+def jira_health(now: datetime) -> dict[str, Any]:
     """Reconcile with the Jira REST API: when it last ran and how many events it had to add
     (events the webhooks missed); informational, it never makes the service unhealthy. And the
     write-back rows of the outbox (labels, comments), whose failures make it degraded."""
@@ -111,10 +130,11 @@ def jira_health() -> dict[str, Any]:
     try:
         with context.database().reading() as session:
             status = read_reconcile_status(session)
+            drift = get_service_state(session, CLOCK_DRIFT_KEY)
     except SQLAlchemyError:
         return {"reconcile": {"enabled": enabled, "error": "state unreadable"}, "write_back": write_back}
     last = status.last_run or {}
-    return {"reconcile": {
+    return {"clock_drift": drift_health(drift, now), "reconcile": {
         "enabled": enabled, "every_seconds": current_app.config.get("SLAWATCH_RECONCILE_SECONDS"),
         "last_run_at": last.get("at"), "last_success_at": format_instant(status.last_success_at),
         "last_issues": last.get("issues"), "last_new_events": last.get("new_events"),
@@ -131,8 +151,9 @@ def healthz():
     unreachable = {"ok": False, "error": "database unreachable"}
     slack = slack_health() if store["ok"] else unreachable
     recompute = recompute_health(now) if store["ok"] else unreachable
-    jira = jira_health() if store["ok"] else {"reconcile": unreachable, "write_back": unreachable}
-    degraded = not (slack["ok"] and recompute["ok"] and jira["write_back"].get("ok", True))
+    jira = jira_health(now) if store["ok"] else {"reconcile": unreachable, "write_back": unreachable}
+    degraded = not (slack["ok"] and recompute["ok"] and jira["write_back"].get("ok", True)
+                    and jira.get("clock_drift", {}).get("ok", True))
     body = {
         "status": ("degraded" if degraded else "ok") if healthy else "unhealthy",
         "database": {"ok": store["ok"], "error": store.get("error")},
@@ -141,6 +162,7 @@ def healthz():
         "recompute": recompute,
         "slack": slack,
         "jira": jira,
+        "jira_signature": "on" if current_app.config["JIRA_WEBHOOK_SECRET"] else "off",
     }
     return jsonify(body), 200 if healthy else 503
 

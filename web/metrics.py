@@ -21,6 +21,7 @@ from store.db import Database, get_database
 from store.figures import dashboard_periods, load_figures
 from store.pending import backlog
 from store.queries import count_open_breaches, count_open_clocks
+from store.quarantine import count_quarantined
 from store.rulebook import get_rulebook
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ class StoreCollector:
                 open_clocks = count_open_clocks(session)
                 breaches = count_open_breaches(session, self.clock())
                 reconcile = read_reconcile_status(session)
-                waiting = backlog(session)
+                waiting = backlog(session, self.clock())
+                quarantined = count_quarantined(session)
                 attainment = self._attainment(session) if self.rules is not None else []
         except SQLAlchemyError as exc:
             log.warning("metrics: database unavailable: %s", type(exc).__name__)
@@ -59,6 +61,9 @@ class StoreCollector:
         yield GaugeMetricFamily("slawatch_recompute_lag_seconds",
                                 "how long the longest-waiting ticket has waited for its recompute",
                                 value=waiting.lag_seconds(self.clock()))
+        yield GaugeMetricFamily("slawatch_quarantined_tickets",
+                                "tickets no longer recomputed after repeated failures (slawatch quarantine list)",
+                                value=quarantined)
         yield GaugeMetricFamily("slawatch_reconcile_events_added",
                                 "events reconcile stored that the webhooks had missed, ever",
                                 value=reconcile.events_added)

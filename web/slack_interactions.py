@@ -148,7 +148,7 @@ def enqueue_update(session: Session, breach: Breach, what: str, now: datetime) -
 # ---- excuse --------------------------------------------------------------------------------
 
 def excuse_form(breach: Breach) -> dict:
-    what = f"*{breach.ticket}* {metric_words(breach.metric)}" + (
+    what = f"*{escape(breach.ticket)}* {metric_words(breach.metric)}" + (
         f" (cycle {breach.cycle})" if breach.cycle > 1 else "")
     return {
         "type": "modal", "callback_id": EXCUSE_CALLBACK, "private_metadata": breach.key,

@@ -14,16 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
 from connectors.errors import InvalidSignature, IssueKeyMissing, MalformedPayload
+from connectors.input_checks import check_events, clean_json
 from connectors.jira import parse_webhook, verify_signature
 from connectors.jira_waiting import park, release
 from processors.events import TicketEvent
 from store.ingest import store_delivery
 from store.queries import key_of_issue
+from store.repo import set_service_state
 from web import context
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,8 @@ bp = Blueprint("webhooks", __name__)
 SOURCE = "jira"
 DELIVERY_HEADER = "X-Atlassian-Webhook-Identifier"
 SIGNATURE_HEADER = "X-Hub-Signature"
+CLOCK_DRIFT_KEY = "jira.clock_drift"  # service_state: the latest drift over DRIFT_SECONDS
+DRIFT_SECONDS = 300
 
 
 class Waiting(Exception):
@@ -78,25 +83,18 @@ def decode_object(body: bytes) -> dict[str, Any]:
         raise Rejected(400, "malformed_payload", "body is not valid JSON", "malformed")
     if not isinstance(payload, dict):
         raise Rejected(400, "malformed_payload", "body is not a JSON object", "malformed")
-    if b"\\u0000" in body:  # PostgreSQL text cannot hold NUL; no Jira field needs one
-        payload = without_nul(payload)
-    return payload
-
-
-def without_nul(value: Any) -> Any:
-    """`value` with every NUL character removed from its strings (keys included)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {without_nul(k): without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [without_nul(v) for v in value]
-    return value
+    try:  # NUL dropped, lone surrogates and deep nesting refused (connectors/input_checks.py)
+        return clean_json(payload)
+    except MalformedPayload as exc:
+        raise Rejected(400, "malformed_payload", exc.reason, "malformed")
 
 
 def parse(payload: dict[str, Any]) -> list[TicketEvent]:
+    """The events of the payload, each checked storable (connectors/input_checks.py)."""
     try:
-        return parse_webhook(payload)
+        events = parse_webhook(payload)
+        check_events(events)
+        return events
     except IssueKeyMissing as exc:  # an issue named by id only: the key is the stored ticket's
         with context.database().reading() as session:
             key = key_of_issue(session, exc.issue_id)
@@ -113,6 +111,17 @@ def delivery_id(body: bytes) -> str:
     if header and len(header) <= 100:
         return header
     return "sha256:" + hashlib.sha256(header.encode() if header else body).hexdigest()
+
+
+def note_clock_drift(events: list[TicketEvent], now: datetime) -> None:
+    """Events stamped more than DRIFT_SECONDS after our clock: Jira's clock (or ours) is off.
+    Such events are applied when their instant comes (store/pending.py); /healthz reports the
+    drift (`jira.clock_drift`)."""
+    ahead = max((event.at for event in events), default=now) - now
+    if ahead.total_seconds() > DRIFT_SECONDS:
+        log.warning("jira clock drift: an event stamped %.0f s ahead of this server's clock", ahead.total_seconds())
+        value = json.dumps({"ahead_seconds": round(ahead.total_seconds(), 1)})
+        context.database().write(lambda session: set_service_state(session, CLOCK_DRIFT_KEY, value, now))
 
 
 @bp.post("/webhooks/jira")
@@ -133,6 +142,7 @@ def jira_webhook():
                                                 f"yet; kept until its issue is known"), 202
     if not events:
         return jsonify(status="ignored")
+    note_clock_drift(events, context.now())
     result = store_delivery(context.database(), SOURCE, delivery_id(body), events, context.now())
     if result.duplicate:
         return jsonify(status="duplicate")

@@ -17,7 +17,7 @@ def database_url() -> str:
 
 
 def run_migrations_online() -> None:
-    engine = make_engine(database_url())
+    engine = make_engine(database_url(), statement_timeout_ms=None)  # a migration may take long
     try:
         with engine.connect() as connection:
             context.configure(
