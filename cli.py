@@ -639,6 +639,8 @@ def token_revoke(name: str) -> None:
     if not done:
         _fail(f"token: no live token named {name!r}")
     click.echo(f"token {name!r} revoked")
+
+
 # ---------------------------------------------------------------- evidence: export
 
 
@@ -732,6 +734,12 @@ def repair(label: str, vendor: str | None, reason: str, by: str | None) -> None:
     click.echo(result.text)
     click.echo(f"repair {result.id}: {result.tickets} tickets re-judged; correction "
                + (f"queued for {result.channel}" if result.channel else "not posted (no report channel in the rules)"))
+
+
+# ---------------------------------------------------------------- quarantine
+
+
+@cli.group()
 def quarantine() -> None:
     """Tickets whose recompute failed repeatedly and is no longer tried (store/quarantine.py)."""
 

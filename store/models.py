@@ -407,6 +407,8 @@ class Dispute(Base):
     state: Mapped[str] = mapped_column(String(16))  # open | approved | rejected
     decided_by: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
+
+
 class JiraWaiting(Base):
     """A Jira webhook body that names its issue by id only (Data Center `comment_created` without
     `issue`), for an id no stored ticket has yet: it waits until the issue is known
@@ -418,6 +420,8 @@ class JiraWaiting(Base):
     issue_id: Mapped[str] = mapped_column(Text, index=True)  # ix_jira_waiting_issue_id
     body: Mapped[str] = mapped_column(Text)  # the decoded JSON body, re-encoded
     received_at: Mapped[datetime]
+
+
 # --- 0011 evidence: frozen periods, late changes, repairs (store/freeze.py) ---
 
 
@@ -483,6 +487,8 @@ class PeriodRepair(Base):
     rules_version: Mapped[str] = mapped_column(String(64))
     before: Mapped[str] = mapped_column(Text)
     after: Mapped[str] = mapped_column(Text)
+
+
 # --- 0013 due planning ---
 
 # The scheduler's tick reads the clocks whose plan_at has come, earliest first (store/alerting.py),
