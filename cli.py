@@ -61,12 +61,15 @@ def _ready(url: str, migrate: bool) -> None:
 def _start(settings: dict[str, Any]) -> Flask:
     """Check the rules, migrate an embedded SQLite database, check the database, then build the
     app. Exits 1 with one line on invalid rules or a database that is not ready."""
-    url = settings["SLAWATCH_DATABASE_URL"]
-    _read_rules(settings["SLAWATCH_RULES"])
-    _ready(url, migrate=make_url(url).get_backend_name() == "sqlite")
-    try:
+    url, path = settings["SLAWATCH_DATABASE_URL"], settings["SLAWATCH_RULES"]
+    sqlite = make_url(url).get_backend_name() == "sqlite"
+    if sqlite and not os.path.exists(make_url(url).database or ""):
+        _read_rules(path)  # a first start: no stored rules to fall back on, and no empty file left behind
+    _ready(url, migrate=sqlite)
+    try:  # a broken file after a good one: create_app runs on the last good version kept in the store
         return create_app(settings)
     except RulesError as exc:
+        _read_rules(path)  # the file's own problems, with the hint for a missing one
         _fail(str(exc))
 
 
