@@ -36,11 +36,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Each file of processors/ and its own test files (the new table and property tests included).
 TESTS: dict[str, tuple[str, ...]] = {
-    "processors/sla.py": ("tests/test_sla.py", "tests/test_sla_cases.py", "tests/test_sla_vectors.py"),
+    "processors/sla.py": ("tests/test_sla.py", "tests/test_sla_cases.py", "tests/test_sla_vectors.py",
+                          "tests/test_hard_properties.py"),
     "processors/calendar.py": ("tests/test_calendar.py", "tests/test_calendar_cases.py",
-                               "tests/test_calendar_properties.py"),
+                               "tests/test_calendar_properties.py", "tests/test_hard_properties.py"),
     "processors/_calendar_days.py": ("tests/test_calendar.py", "tests/test_calendar_cases.py",
-                                     "tests/test_calendar_properties.py"),
+                                     "tests/test_calendar_properties.py", "tests/test_hard_properties.py"),
     "processors/alerts.py": ("tests/test_alerts_plan.py", "tests/test_alerts_cases.py"),
     "processors/reports.py": ("tests/test_reports.py", "tests/test_reports_cases.py"),
     "processors/periods.py": ("tests/test_reports.py", "tests/test_reports_cases.py"),
