@@ -197,3 +197,10 @@ def test_unroutable_keys_without_any_channel():
     # No vendor and no alerts.channel: nothing is posted, the keys are reported.
     result = plan([clock(vendor=None, breached_at=T0 + H)], rules(), T0 + H)
     assert result.alerts == () and result.unroutable == ("alert:ACME-1:first_response:1:breach",)
+
+
+def test_digest_takes_any_iterable_once():
+    # The scheduler may hand a generator: every alert still comes back, grouped (4 > 3: a digest).
+    alerts = _alerts(4, 1)
+    groups = group_for_digest(iter(alerts), 3)
+    assert [len(g) for g in groups] == [4, 1]

@@ -320,3 +320,45 @@ def test_identical_instants_apply_together():
     state = judge(events, "01-05 11:00")
     got = [(c["metric"], c["state"], c["elapsed_seconds"], c["breached"]) for c in state["clocks"]]
     assert got == [("first_response", "stopped", 0, False), ("resolution", "stopped", 0, False)]
+
+
+def test_remaining_is_target_minus_elapsed():
+    # Urgent first response at 10:40: 40 min of 30 min elapsed, 10 min over.
+    clock = {c.metric: c for c in evaluate(H, RULES, t("01-05 10:40")).clocks}["first_response"]
+    assert (clock.target.total_seconds(), clock.elapsed.total_seconds(), clock.remaining.total_seconds()) == (
+        1800, 2400, -600)
+
+
+ZERO = parse_rules(
+    """
+version: 1
+calendars:
+  office:
+    timezone: Europe/Berlin
+    hours: {mon-fri: ["09:00-17:00"]}
+  always: 24x7
+policies:
+  - name: urgent
+    match: {priorities: [High]}
+    calendar: always
+    metrics: {resolution: {target: 4h}}
+  - name: instant
+    match: {priorities: [Lowest]}
+    calendar: office
+    metrics: {resolution: {target: 0s}}
+""",
+    path="sla-zero.yaml",
+)
+
+
+def test_a_new_cycle_ignores_the_stretches_before_it():
+    # Sat 10 Jan: created High (24x7) 10:00, done 11:00, reopened at 12:00 and made Lowest (the
+    # 0s target on the office calendar). Cycle 2 starts Sat 12:00; the stretches before it
+    # (24x7) are not part of it, so a 0 s target is reached at the office's next opening, Mon
+    # 12 Jan 09:00 local (08:00Z) -- not at once on 24x7 -- and at Sat 13:00 it is not breached.
+    events = [created("01-10 10:00"), status("01-10 11:00", "Done", "done"),
+              status("01-10 12:00", "Reopened", "indeterminate"), priority("01-10 12:00", "Lowest")]
+    state = ticket_json(evaluate(events, ZERO, t("01-10 13:00")))
+    clock = {(c["metric"], c["cycle"]): c for c in state["clocks"]}[RES2]
+    assert (clock["policy"], clock["started_at"], clock["due_at"], clock["breached"], clock["elapsed_seconds"]) == (
+        "instant", "2026-01-10T11:00:00Z", "2026-01-12T08:00:00Z", False, 0)
