@@ -362,3 +362,28 @@ def test_a_new_cycle_ignores_the_stretches_before_it():
     clock = {(c["metric"], c["cycle"]): c for c in state["clocks"]}[RES2]
     assert (clock["policy"], clock["started_at"], clock["due_at"], clock["breached"], clock["elapsed_seconds"]) == (
         "instant", "2026-01-10T11:00:00Z", "2026-01-12T08:00:00Z", False, 0)
+
+
+def test_stopped_clock_projects_its_due_time_on_the_calendar_in_force_at_stop():
+    # Medium (office) created Mon 16:40, answered 16:50 (10 min), raised to High at 17:30: the
+    # target becomes urgent's 30 min. Had the answered clock kept running under the policy in
+    # force when it stopped (standard, office), the other 20 min would have been 16:50-17:00
+    # and Tue 09:00-09:10: due Tue 09:10 local = 08:10Z (not 17:10 Mon on 24x7).
+    events = [created("01-05 16:40", "Medium"), comment("01-05 16:50"), priority("01-05 17:30", "High")]
+    clock = clock_of(events, "01-05 18:00", FR)
+    assert (clock["policy"], clock["state"], clock["elapsed_seconds"], clock["due_at"], clock["breached"]) == (
+        "urgent", "stopped", 600, "2026-01-06T08:10:00Z", False)
+
+
+def test_warning_percent_is_shown_to_two_decimals():
+    rules = parse_rules("""
+version: 1
+calendars: {always: 24x7}
+policies:
+  - name: p
+    calendar: always
+    metrics: {first_response: {target: 1h, warn_at: [12.345%]}}
+""", path="sla-percent.yaml")
+    # 12.345% of 1 h is 444.42 s: reached at 10:07:24.42 local (09:07:24.420000Z).
+    state = ticket_json(evaluate(H, rules, t("01-05 10:00")))
+    assert state["clocks"][0]["warnings"] == [{"percent": 12.35, "at": "2026-01-05T09:07:24.420000Z"}]
