@@ -12,7 +12,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from processors.periods import quarter_of, week_of
+from processors.periods import (
+    last_complete_quarter, last_complete_week, month_of, months_of, previous, quarter_of, report_period, week_of,
+    weeks_ending,
+)
 from processors.reports import (
     ClockRecord, History, SurveyRecord, TicketRecord, change_pp, metric_stats, nearest_rank,
     quarterly_scorecards, weekly_summary,
@@ -203,3 +206,76 @@ def test_quarterly_judged_by_leaves_out_records_without_vendor():
 ])
 def test_change_pp(now, before, expected):
     assert change_pp(now, before) == expected
+
+
+# ---- periods at their edges --------------------------------------------------------------------
+
+@pytest.mark.parametrize("day, zone, label, start, end", [
+    # ISO weeks: Mon 28 Dec 2026 .. Sun 3 Jan 2027 is 2026-W53 (2026 has 53 ISO weeks).
+    (date(2027, 1, 3), "UTC", "2026-W53", "2026-12-28T00:00+00:00", "2027-01-04T00:00+00:00"),
+    (date(2027, 1, 4), "UTC", "2027-W01", "2027-01-04T00:00+00:00", "2027-01-11T00:00+00:00"),
+    # Local midnights: a Shanghai week starts at 16:00Z on the Sunday before.
+    (date(2026, 1, 7), "Asia/Shanghai", "2026-W02", "2026-01-04T16:00+00:00", "2026-01-11T16:00+00:00"),
+], ids=["w53", "w01", "shanghai"])
+def test_week_of(day, zone, label, start, end):
+    period = week_of(day, zone)
+    assert (period.label, period.start, period.end) == (label, datetime.fromisoformat(start), datetime.fromisoformat(end))
+
+
+@pytest.mark.parametrize("day, label, first, after", [
+    (date(2026, 12, 31), "2026-12", date(2026, 12, 1), date(2027, 1, 1)),  # December ends at New Year
+    (date(2026, 11, 30), "2026-11", date(2026, 11, 1), date(2026, 12, 1)),
+    (date(2026, 1, 1), "2026-01", date(2026, 1, 1), date(2026, 2, 1)),
+], ids=["december", "november", "january"])
+def test_month_of(day, label, first, after):
+    period = month_of(day, "UTC")
+    assert (period.label, period.first_day, period.last_day) == (label, first, after - timedelta(days=1))
+    assert period.end == datetime(after.year, after.month, after.day, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("day, label, first, last", [
+    (date(2026, 3, 31), "2026-Q1", date(2026, 1, 1), date(2026, 3, 31)),
+    (date(2026, 4, 1), "2026-Q2", date(2026, 4, 1), date(2026, 6, 30)),
+    (date(2026, 9, 30), "2026-Q3", date(2026, 7, 1), date(2026, 9, 30)),
+    (date(2026, 10, 1), "2026-Q4", date(2026, 10, 1), date(2026, 12, 31)),
+    (date(2026, 12, 31), "2026-Q4", date(2026, 10, 1), date(2026, 12, 31)),
+], ids=["q1-last", "q2-first", "q3-last", "q4-first", "q4-last"])
+def test_quarter_of(day, label, first, last):
+    period = quarter_of(day, "Pacific/Auckland")
+    assert (period.label, period.first_day, period.last_day) == (label, first, last)
+    assert [m.first_day.month for m in months_of(period)] == [first.month, first.month + 1, first.month + 2]
+
+
+@pytest.mark.parametrize("now, label", [
+    # The last complete week at Monday 00:00 local exactly is the week that just ended; one
+    # second before, it is the week before that.
+    (datetime(2026, 1, 12, tzinfo=UTC), "2026-W02"),
+    (datetime(2026, 1, 12, tzinfo=UTC) - S, "2026-W01"),
+], ids=["at-monday-midnight", "1s-before"])
+def test_last_complete_week_boundary(now, label):
+    assert last_complete_week(now, "UTC").label == label
+
+
+@pytest.mark.parametrize("now, label", [
+    (datetime(2026, 4, 1, tzinfo=UTC), "2026-Q1"),  # at the start of Q2: Q1 is complete
+    (datetime(2026, 4, 1, tzinfo=UTC) - S, "2025-Q4"),
+    (datetime(2027, 1, 1, tzinfo=UTC), "2026-Q4"),
+], ids=["at-quarter-start", "1s-before", "new-year"])
+def test_last_complete_quarter_boundary(now, label):
+    assert last_complete_quarter(now, "UTC").label == label
+    assert report_period("quarterly", now, "UTC").label == label
+
+
+def test_previous_and_weeks_ending():
+    assert previous(week_of(date(2027, 1, 4), "UTC")).label == "2026-W53"
+    assert previous(month_of(date(2027, 1, 4), "UTC")).label == "2026-12"
+    assert previous(quarter_of(date(2027, 1, 4), "UTC")).label == "2026-Q4"
+    weeks = weeks_ending(WEEK, 3)
+    assert [w.label for w in weeks] == ["2025-W52", "2026-W01", "2026-W02"]  # 2025 has 52 ISO weeks
+    assert weeks_ending(WEEK, 1) == (WEEK,)
+    assert report_period("weekly", END, "UTC", date(2026, 1, 5)) == WEEK
+
+
+def test_period_contains_is_half_open():
+    assert WEEK.contains(WEEK.start) and WEEK.contains(END - S)
+    assert not WEEK.contains(END) and not WEEK.contains(WEEK.start - S) and not WEEK.contains(None)
