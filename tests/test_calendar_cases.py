@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from processors._calendar_days import DaySchedule
-from processors.calendar import Calendar, CalendarNeverOpen, CalendarSpec
+from processors.calendar import Calendar, CalendarNeverOpen, CalendarSpec, from_us, to_us
 
 H = 3600
 UTC = timezone.utc
@@ -288,3 +288,21 @@ def test_touching_intervals_count_once():
     calendar = Calendar(CalendarSpec("UTC", weekly=(((0, 10 * H), (10 * H, 20 * H)),) * 7))
     assert calendar.elapsed(utc(2026, 6, 1), utc(2026, 6, 2)) == timedelta(hours=20)
     assert calendar.add(utc(2026, 6, 1, 9), timedelta(hours=2)) == utc(2026, 6, 1, 11)
+
+
+def test_epoch_microseconds():
+    # 2026-01-01T00:00Z is 1,767,225,600 s after the Unix epoch.
+    assert to_us(utc(1970, 1, 1)) == 0 and from_us(0) == utc(1970, 1, 1)
+    assert to_us(utc(2026, 1, 1)) == 1_767_225_600_000_000
+    assert from_us(1_767_225_600_000_001) == utc(2026, 1, 1, 0, 0, 0, 1)
+    # The same instant written in another zone is the same number.
+    assert to_us(local("Asia/Shanghai", 2026, 1, 1, 8)) == 1_767_225_600_000_000
+    # Office hours on epoch microseconds: Thu 31 Dec 2026 16:00 Berlin (15:00Z) + 1 h = 16:00Z.
+    start = to_us(utc(2026, 12, 31, 15))
+    assert OFFICE.add_us(start, H * 1_000_000) == to_us(utc(2026, 12, 31, 16))
+    assert OFFICE.elapsed_us(start, to_us(utc(2027, 1, 1, 9))) == 2 * H * 1_000_000  # 1 h + 09:00-10:00 Fri
+
+
+def test_twenty_four_seven_spec_says_what_it_is():
+    spec = CalendarSpec.twenty_four_seven()
+    assert (spec.timezone, spec.always_open, spec.weekly) == ("UTC", True, (((0, 86400),),) * 7)
