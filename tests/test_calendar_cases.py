@@ -64,6 +64,12 @@ ELAPSED = [
     # 2027 already while local is 2026 for 8 h.
     pytest.param(DAY_LA, utc(2027, 1, 1, 1), utc(2027, 1, 1, 3), 2 * H, id="la-last-hours-of-year-in-utc-new-year"),
     pytest.param(DAY_LA, utc(2027, 1, 1, 7), utc(2027, 1, 1, 9), 2 * H, id="la-across-new-year"),
+    # Zones that changed their offset at local New Year: Africa/Sao_Tome went from UTC+0 to
+    # UTC+1 at 01:00 on 1 January 2018, Asia/Singapore from +7:30 to +8 at 00:00 on 1 January
+    # 1982 (so local 1982-01-01 00:00-00:30 never happened). A calendar open all day is open at
+    # every instant, whatever the offsets: 24 h of wall time is 24 h of open time.
+    pytest.param(cal("Africa/Sao_Tome", (0, 24)), utc(2017, 12, 31, 12), utc(2018, 1, 1, 12), 24 * H, id="sao-tome-offset-change-at-new-year"),
+    pytest.param(cal("Asia/Singapore", (0, 24)), utc(1981, 12, 31, 4), utc(1982, 1, 1, 4), 24 * H, id="singapore-gap-at-new-year"),
     # A span of several local years (2025-2029 in Shanghai): every hour counts.
     pytest.param(DAY_SHANGHAI, utc(2025, 6, 1), utc(2029, 6, 1), (365 * 3 + 366) * 24 * H, id="shanghai-four-years"),
     # Opening hours starting inside the spring-forward gap (Berlin 2026-03-29, 02:00 -> 03:00):
