@@ -178,12 +178,12 @@ def test_open_day_after_20_empty_years_is_never_open():
 
 
 def test_open_years_reset_the_count():
-    # Open in 2030 and in 2049: 2031-2048 is 18 empty years, so the search from 2030 (after its
-    # open hour) finds 2049; the hour of 2030 counts too.
+    # Open one hour in 2030 and one in 2050: after 2030 the count of empty years starts again at
+    # 0, so 2031-2049 is 19 empty years and 2050 is found (2 h from 2026 end at 2050-01-02 01:00).
     calendar = Calendar(CalendarSpec("UTC", weekly=((),) * 7, special_days=(
-        (date(2030, 1, 2), ((0, H),)), (date(2049, 1, 2), ((0, H),)))))
-    assert calendar.add(utc(2026, 1, 1), timedelta(hours=2)) == utc(2049, 1, 2, 1)
-    assert calendar.elapsed(utc(2026, 1, 1), utc(2050, 1, 1)) == timedelta(hours=2)
+        (date(2030, 1, 2), ((0, H),)), (date(2050, 1, 2), ((0, H),)))))
+    assert calendar.add(utc(2026, 1, 1), timedelta(hours=2)) == utc(2050, 1, 2, 1)
+    assert calendar.elapsed(utc(2026, 1, 1), utc(2051, 1, 1)) == timedelta(hours=2)
 
 
 def test_never_open_within_a_year_is_zero_not_an_error():
