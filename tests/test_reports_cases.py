@@ -279,3 +279,10 @@ def test_previous_and_weeks_ending():
 def test_period_contains_is_half_open():
     assert WEEK.contains(WEEK.start) and WEEK.contains(END - S)
     assert not WEEK.contains(END) and not WEEK.contains(WEEK.start - S) and not WEEK.contains(None)
+
+
+def test_rules_version_is_not_part_of_a_records_equality():
+    # Which rules version judged a clock is carried along but is not part of the record's value:
+    # the same figures judged under two versions are equal records.
+    assert rec(1, rules_version="v1") == rec(1, rules_version="v2") == rec(1)
+    assert rec(1, rules_version="v1") != rec(1, elapsed=101, rules_version="v1")
