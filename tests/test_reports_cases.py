@@ -191,9 +191,12 @@ def test_summary_of_one_vendor_removed_from_rules():
 
 def test_quarterly_judged_by_leaves_out_records_without_vendor():
     spans = (RuleSpan("v1", None, None),)
-    clocks = (rec(1, vendor="acme", rules_version="v1"), rec(2, vendor=None, rules_version="v1"))
+    # Two acme clocks and one without a vendor, all judged by v1: the scorecards are the
+    # providers', so v1 judged 2 of their clocks (not 3, and not the 1 without a vendor).
+    clocks = (rec(1, vendor="acme", rules_version="v1"), rec(2, vendor="acme", rules_version="v1"),
+              rec(3, vendor=None, rules_version="v1"))
     result = quarterly_scorecards(History(clocks, rule_spans=spans), Q1, NAMES, TARGETS)
-    assert [(j.version, j.clocks) for j in result.judged_by] == [("v1", 1)]
+    assert [(j.version, j.clocks) for j in result.judged_by] == [("v1", 2)]
 
 
 # ---- change in percentage points ------------------------------------------------------------------
