@@ -343,6 +343,12 @@ def weekly_html(summary: WeeklySummary, chart_png: bytes | None) -> str:
                    [row for s in sections for row in _week_rows(s)]),
             f'<p class="note">{PERCENTILES.capitalize()}; changes are percentage points.</p>',
             *_judged_html(summary.overall.judged_by, [(s.name, s.judged_by) for s in summary.vendors])]
+    clocked = [s for s in sections if s.communication or s.handaways]
+    if clocked:
+        body += ["<h2>Communication, clocked (next response, periodic update)</h2>",
+                 _table(["vendor", *COMMUNICATION_HEADER],
+                        [f"<td>{escape(section.name)}</td>{row}" for section in clocked
+                         for row in _communication_rows(section.communication, section.handaways)])]
     answered = [s for s in sections if s.satisfaction]
     if answered:
         body += ["<h2>Satisfaction surveys answered this week</h2>",
@@ -376,9 +382,25 @@ def _scorecard_html(cards: QuarterlyScorecards, card: Scorecard, chart: bytes | 
     out = [f"<h2>{escape(card.name)} <span class=\"note\">({escape(card.vendor)})</span></h2>",
            f"<p>Opened {card.opened}, resolved {card.resolved}, breaches {card.breaches}"
            + (f", excused {card.excused}" if card.excused else "") + ".</p>", _table(header, rows)]
+    if card.communication or card.handaways:
+        out.append(_table(COMMUNICATION_HEADER, _communication_rows(card.communication, card.handaways)))
     out += [_satisfaction_html(card.satisfaction)] if card.satisfaction else []
     out += [_img(chart, f"{card.name}: attainment per month")] if chart else []
     return out
+
+
+COMMUNICATION_HEADER = ["communication metric", "attainment", "met", "target", "median", "p90"]
+
+
+def _communication_rows(stats: Mapping[str, MetricStats], handaways: int) -> list[str]:
+    """The clocked communication metrics beside the survey's (as `communication_lines`), and the
+    clocks ended by a hand-away."""
+    rows = [f"<td>{METRIC_NAMES[s.metric]}</td>{_cell(s.attainment, s.above)}<td>{s.met} of {s.counted}</td>"
+            f"<td>{target_pct(s.target)}</td><td>{dur(s.median_seconds)}</td><td>{dur(s.p90_seconds)}</td>"
+            for s in stats.values()]
+    if handaways:
+        rows.append(f'<td colspan="6">clocks ended by a hand-away (the ticket left the vendor): {handaways}</td>')
+    return rows
 
 
 def _satisfaction_rows(answers: Mapping[str, Satisfaction]) -> list[str]:

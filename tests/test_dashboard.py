@@ -120,8 +120,9 @@ def test_overview_numbers_equal_the_weekly_report(make_app, db_url):
     zone = read_rules(str(demo.RULES_PATH)).reports.weekly.timezone
     report = _weekly_csv(db_url, local_day(NOW, zone).isoformat(), NOW)
     shown = 0
+    assert 'data-metric="next_response"' in page and 'data-metric="periodic_update"' in page  # globex's policy
     for vendor in ("acme", "globex", "initech"):
-        for metric in ("first_response", "resolution"):
+        for metric in ("first_response", "resolution", "next_response", "periodic_update"):
             cell = re.search(rf'data-vendor="{vendor}" data-metric="{metric}" data-period="week">([^<]*)<', page)
             expected = report.get((vendor, metric), "")
             if expected:
@@ -129,7 +130,7 @@ def test_overview_numbers_equal_the_weekly_report(make_app, db_url):
                 shown += 1
             else:
                 assert cell.group(1).strip() == "–"
-    assert shown >= 4
+    assert shown >= 6
 
 
 def test_overview_lists_vendors_clocks_and_breaches(demo_app):

@@ -131,6 +131,24 @@ def test_csv_and_slack_reports_carry_the_communication_metrics(make_app, db_url,
         assert "clocks ended by a hand-away (the ticket left the vendor): 3" in blocks, key
 
 
+def test_html_reports_carry_the_communication_metrics(make_app, db_url, rules_path, clock):
+    """The same story as `slawatch report weekly|quarterly --format html`: the clocked
+    communication table (the figures of the text report above) and the hand-away count."""
+    import re
+
+    test_weekly_report_counts_hand_aways_and_communication_clocks(make_app, db_url, rules_path, clock)
+    env = {"SLAWATCH_DATABASE_URL": db_url, "SLAWATCH_RULES": str(rules_path)}
+    for kind, end in (("weekly", "2026-01-11"), ("quarterly", "2026-03-31")):
+        result = CliRunner().invoke(cli, ["report", kind, "--end", end, "--format", "html"], env=env,
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.stderr
+        page = re.sub(r"\s+", " ", result.stdout)
+        assert ('<td>next response</td><td class="above">50.0%</td><td>1 of 2</td><td>50%</td>'
+                "<td>10m</td><td>1h20m</td>") in page, kind
+        assert ('<td>periodic update</td><td class="above">100.0%</td><td>2 of 2</td><td>80%</td>') in page, kind
+        assert "clocks ended by a hand-away (the ticket left the vendor): 3</td>" in page, kind
+
+
 def test_vendor_page_shows_the_communication_clocks(make_app, db_url):
     from tests.test_dashboard import NOW, _demo_app, _text
 

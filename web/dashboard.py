@@ -112,11 +112,11 @@ def _figures(rules, periods, now: datetime):
     return page_figures(context.database(), rules, periods, now, max_age)
 
 
-def _section(figures, vendor_id: str, period, previous_period=None) -> SimpleNamespace:
+def _section(figures, vendor_id: str, period, previous_period=None, shown=METRICS) -> SimpleNamespace:
     """The figures of one vendor and period, shaped like the reports' sections and scorecards."""
     key = (vendor_id, period.label)
     metrics = {m: figures.stats(vendor_id, period, m) or MetricStats(m, None, 0, 0, 0, None, None)
-               for m in METRICS}
+               for m in shown}
     previous_values = {}
     if previous_period is not None:
         previous_values = {m: s.attainment if (s := figures.stats(vendor_id, previous_period, m)) else None
@@ -137,11 +137,18 @@ def overview():
         soon = queries.due_soon(session, now, vendors=seen)
         breaches, breach_count = queries.open_breaches(session, now, vendors=seen)
         late = late_change_counts(session)
-    vendors = [(v.id, v.name, _section(figures, v.id, week), _section(figures, v.id, quarter))
+    shown = shown_metrics(rules)
+    vendors = [(v.id, v.name, _section(figures, v.id, week, shown=shown), _section(figures, v.id, quarter, shown=shown))
                for v in rules.vendors if visible(v.id)]
+    targets = {**rules.targets, **{m: rules.target_of(m) for m in shown}}
     return render_page("dashboard/overview.html", title="Service levels", now=now, week=week, quarter=quarter,
-                       vendors=vendors, targets=rules.targets, soon=soon, breaches=breaches,
-                       breach_count=breach_count, metrics=METRICS, as_of=as_of, late=late)
+                       vendors=vendors, targets=targets, soon=soon, breaches=breaches,
+                       breach_count=breach_count, metrics=shown, as_of=as_of, late=late)
+
+
+def shown_metrics(rules) -> tuple[str, ...]:
+    """The two ticket metrics, then the communication metrics some policy measures."""
+    return METRICS + tuple(m for m in COMMUNICATION_METRICS if any(m in p.metrics for p in rules.policies))
 
 
 @bp.get("/vendors/<vendor_id>")
