@@ -27,11 +27,13 @@ def test_a_write_locked_sqlite_file_answers_503_with_retry_after(app, db_url, di
         release.wait(12)
         holder.execute("ROLLBACK")
 
-    threading.Thread(target=hold, daemon=True).start()
+    holding = threading.Thread(target=hold, daemon=True)
+    holding.start()
     try:
         response = app.test_client().post("/webhooks/jira", json=jp.created("OPS-1", T9))
     finally:
         release.set()
+        holding.join()  # the lock is given back before the connection closes
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     assert response.json["error"] == "unavailable"
     assert row_counts(app) == before
