@@ -46,7 +46,7 @@ TOP_KEYS = ("version", "calendars", "vendors", "policies", "targets", "jira", "a
 POLICY_KEYS = ("name", "match", "calendar", "pause_statuses", "metrics", "measure")
 POLICY_MATCH_KEYS = ("projects", "issuetypes", "priorities", "labels", "components", "assignees",
                      "reporters", "fields")
-VENDOR_KEYS = ("name", "match", "channel", "managers", "staff")
+VENDOR_KEYS = ("name", "match", "channel", "managers", "staff", "locale")
 VENDOR_MATCH_KEYS = ("assignees", "components", "labels", "projects", "reporters", "fields")
 METRIC_KEYS = ("target", "warn_at")
 JIRA_KEYS = ("done_statuses", "write_back")
@@ -143,6 +143,7 @@ class Vendor:
     channel: str | None = None
     managers: tuple[str, ...] = ()
     staff: frozenset[str] = frozenset()  # casefolded person forms; default: match.assignees
+    locale: str | None = None  # the language of its channel and scorecard; None: the rules' locale
 
     def is_staff(self, person: Person | None) -> bool:
         """True if `person` (a Jira or Slack user) is one of this vendor's staff."""
@@ -247,6 +248,11 @@ class Rules:
 
     def vendor(self, vendor_id: str | None) -> Vendor | None:
         return next((v for v in self.vendors if v.id == vendor_id), None)
+
+    def locale_for(self, vendor_id: str | None) -> str:
+        """The language of what a vendor's people read: `vendors.<id>.locale`, else `locale:`."""
+        vendor = self.vendor(vendor_id)
+        return (vendor.locale if vendor is not None else None) or self.locale
 
     def target_of(self, metric: str) -> float:
         """The share that must meet `metric`; the new metrics default to `communication`'s."""

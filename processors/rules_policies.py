@@ -23,6 +23,7 @@ from processors.rules import (
     _DURATION_HINT, _fraction, parse_duration,
 )
 from processors import rules_schema as schema
+from processors.rules_locale import read_locale
 from processors.rules_schema import Checker, Path
 
 def _match(ck: Checker, path: Path, value: Any, keys: tuple[str, ...], what: str) -> Match | None:
@@ -116,8 +117,10 @@ def _vendor(ck: Checker, path: Path, vid: str, value: Any) -> Vendor | None:
         ck.report((*path, "staff"), f"the staff of {what} is empty; list the people (account id, "
                                     f"username, email or display name), or leave staff out to use "
                                     f"match.assignees")
+    locale = read_locale(ck, body["locale"], (*path, "locale")) \
+        if "locale" in body else None
     return Vendor(id=vid, name=name or vid, match=match or Match(), channel=channel, managers=managers,
-                  staff=frozenset(s.casefold() for s in staff or ()))
+                  staff=frozenset(s.casefold() for s in staff or ()), locale=locale)
 
 
 def read_channel(ck: Checker, path: Path, value: Any, what: str,
