@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from processors.events import format_instant
 from processors.rule_schedule import Pin, RuleSchedule, RuleSpan, spans
-from processors.rules import Rules, RulesError, parse_rules
+from processors.rules import Rules, RulesError, load_rules, parse_rules
 from store.db import Database
 from store.models import RulePin, RuleVersion
 
@@ -157,11 +157,9 @@ def _temp_copy(path: str, data: bytes) -> str:
 def apply_rules(db: Database, path: str, new: Rules, created_before: datetime, now: datetime) -> Applied:
     """Pin the rules in the file at `path` for tickets created before `created_before` and put
     `new` in the file (see the module docstring); ApplyError says why it did not happen."""
-    from store.rulebook import read_rules  # store.rulebook reads the pins with this module
-
     target = os.path.realpath(path)  # a symlinked rules file: replace the file it points to
     try:
-        current = read_rules(target)
+        current = load_rules(target)
     except RulesError as exc:
         raise ApplyError(f"{path} does not hold valid rules, so there is no version in force to pin; "
                          f"fix or restore it first:\n{exc}") from None

@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from processors.events import format_instant
 from processors.rule_schedule import RuleSchedule
-from processors.rules import RuleProblem, Rules, RulesError, load_rules, parse_rules
+from processors.rules import Rules, RulesError, load_rules, parse_rules
 from store.db import Database, get_database
 from store.models import RuleVersion
 from store.repo import record_rule_version, set_service_state
@@ -48,12 +48,7 @@ class ReloadError:
     lines: tuple[str, ...]  # PATH:LINE:COL: message
 
 
-def read_rules(path: str) -> Rules:
-    """`load_rules`, with an unreadable file reported like any other rules problem."""
-    try:
-        return load_rules(path)
-    except OSError as exc:
-        raise RulesError([RuleProblem(path, 1, 1, f"cannot read rules file: {exc.strerror}")]) from exc
+read_rules = load_rules  # the rules file's problems, an unreadable file included, as RulesError
 
 
 def _signature(path: str) -> tuple[int, int, int] | None:
