@@ -49,6 +49,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "processors/charts.py": ("tests/test_reports.py",),
     "processors/events.py": ("tests/test_sla.py", "tests/test_jira_parser.py"),
     "processors/rules.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),
+    "processors/rules_types.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),
     "processors/rules_calendars.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),
     "processors/rules_policies.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),
     "processors/rules_schema.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),

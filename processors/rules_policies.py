@@ -17,7 +17,7 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from processors.rules import (
+from processors.rules_types import (
     ALL_METRICS, COMMUNICATION_METRICS, DEFAULT_DONE_STATUSES, DEFAULT_TARGETS, JIRA_KEYS, MEASURES, METRIC_KEYS,
     POLICY_KEYS, POLICY_MATCH_KEYS, VENDOR_KEYS, VENDOR_MATCH_KEYS, Match, MetricRule, Policy, Vendor,
     _DURATION_HINT, _fraction, parse_duration,

@@ -20,7 +20,7 @@ from typing import Any
 
 from processors import rules_calendars
 from processors import rules_schema as schema
-from processors.rules import (
+from processors.rules_types import (
     AlertsConfig, JiraWriteBack, QuarterlyReport, ReportsConfig, SURVEY_QUESTIONS, SlackConfig, SurveysConfig,
     WeeklyReport,
 )
