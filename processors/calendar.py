@@ -22,32 +22,11 @@ turned, on first use, into sorted UTC intervals in epoch microseconds with the r
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from processors._calendar_days import DaySchedule
-
-Interval = tuple[int, int]  # (start, end) local seconds of the day, half-open, 0 <= start < end <= 86400
-DayHours = tuple[Interval, ...]  # sorted, non-overlapping
-
-
-@dataclass(frozen=True)
-class CalendarSpec:
-    timezone: str  # IANA name, e.g. "Asia/Shanghai"; "UTC" for 24x7
-    weekly: tuple[DayHours, ...]  # exactly 7 entries, Monday first
-    holiday_country: str | None = None  # `holidays` package country code, e.g. "CN"
-    holiday_subdivision: str | None = None  # e.g. "CA" for holidays.US(subdiv="CA")
-    holiday_dates: frozenset[date] = frozenset()  # extra closed local dates
-    recurring_holidays: frozenset[tuple[int, int]] = frozenset()  # (month, day) closed every year
-    special_days: tuple[tuple[date, DayHours], ...] = ()  # exact hours of one date, () closes it
-    always_open: bool = False  # the `24x7` shorthand: never closes
-
-    @classmethod
-    def twenty_four_seven(cls, timezone: str = "UTC") -> "CalendarSpec":
-        return cls(timezone=timezone, weekly=(((0, 86400),),) * 7, always_open=True)
-
+from processors._calendar_days import CalendarSpec, DayHours, DaySchedule, Interval  # noqa: F401 (re-exported)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _ONE_US = timedelta(microseconds=1)
