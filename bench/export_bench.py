@@ -13,7 +13,7 @@ process (so its peak RSS is its own), through the same functions as `slawatch ex
 
     read     the baseline: the same keyset scan of the clocks, rows built, nothing written
     csv      --format csv --out FILE
-    xlsx     --format xlsx --out FILE (openpyxl write-only)
+    xlsx     --format xlsx --out FILE (web/xlsx.py)
     json     --format json --out FILE
 
 for the quarter and for one week of it. Printed: rows, seconds, the ratio to `read` of the same

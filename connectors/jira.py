@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping
 
 from connectors.errors import InvalidSignature, IssueKeyMissing, MalformedPayload
 from processors.events import EventKind, Person, TicketEvent
-from processors.rules_policies import SYSTEM_FIELDS
+from processors.rules_types import SYSTEM_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,31 @@ _MAX_VALUES = 50
 def is_kept_field(field_id: Any) -> bool:
     """The fields kept as facts for `fields:` matching: custom fields and a few system ones."""
     return isinstance(field_id, str) and (field_id.startswith("customfield_") or field_id in SYSTEM_FIELDS)
+
+
+def changelog_field_names(payload: Any) -> dict[str, str]:
+    """{field id: the name Jira shows} of the kept fields a webhook's changelog changes
+    (`items[].fieldId`, `items[].field`), for `match.fields` written by name; {} for anything else."""
+    changelog = payload.get("changelog") if isinstance(payload, dict) else None
+    items = changelog.get("items") if isinstance(changelog, dict) else None
+    names = {}
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, dict) and is_kept_field(item.get("fieldId")) and isinstance(item.get("field"), str):
+            name = item["field"].strip()
+            if name and len(name) <= 255 and len(item["fieldId"]) <= 255:
+                names[item["fieldId"]] = name
+    return names
+
+
+def field_list_names(fields: Any) -> dict[str, str]:
+    """{field id: name} of the kept fields in GET /rest/api/2/field's answer (the jira client's
+    `fields()`); entries of another shape are left out."""
+    names = {}
+    for entry in fields if isinstance(fields, list) else ():
+        if isinstance(entry, dict) and is_kept_field(entry.get("id")) and isinstance(entry.get("name"), str):
+            if entry["name"].strip() and len(entry["name"]) <= 255 and len(entry["id"]) <= 255:
+                names[entry["id"]] = entry["name"].strip()
+    return names
 
 
 def field_values(value: Any) -> tuple[str, ...] | None:

@@ -28,11 +28,13 @@ import requests
 from jira import JIRA, JIRAError
 
 from connectors.errors import MalformedPayload
+from connectors.jira import field_list_names
 from connectors.jira_history import issue_events
 from processors.events import TicketEvent
-from processors.rule_schedule import RuleSchedule
+from processors.rule_schedule import RuleSchedule, as_schedule
 from processors.rules import Rules
 from store.db import Database
+from store.jira_fields import ids_by_name, learn
 from store.recompute import recompute_ticket
 from store.repo import get_service_state, lock_ticket, record_events, set_service_state
 
@@ -133,6 +135,7 @@ def backfill(db: Database, client: JIRA, jql: str, rules: Rules | RuleSchedule, 
     start_at, token = int(cursor.get("start_at", 0)), cursor.get("token")
     first, issues, new_events, pages = start_at, start_at, 0, 0
     categories = _categories(client)
+    rules = _with_field_names(db, client, rules, clock())
     cloud = getattr(client, "deploymentType", None) == "Cloud"
     while True:
         page = _search(client, jql, start_at, token, page_size, cloud)
@@ -221,6 +224,18 @@ def _changelog_pages(client: JIRA, key: str) -> list[dict[str, Any]] | None:
         if not found or page.get("isLast") is True or (total is not None and len(values) >= total):
             return values
     raise BackfillError(f"the changelog of {key} has more than {len(values)} entries: not read")
+
+
+def _with_field_names(db: Database, client: JIRA, rules: Rules | RuleSchedule,
+                      now: datetime) -> Rules | RuleSchedule:
+    """Learn the names Jira gives its fields (GET /rest/api/2/field, store/jira_fields.py) and
+    bind the fields the rules name to them. A Jira that will not list its fields is only logged."""
+    try:
+        learn(db, field_list_names(client.fields()), now)
+    except (JIRAError, requests.RequestException) as exc:
+        log.warning("could not read Jira's field list: %s", describe(exc))
+    schedule = as_schedule(rules)
+    return schedule.bound(ids_by_name(db)) if schedule.uses_field_names() else rules
 
 
 def _categories(client: JIRA) -> dict[str, str]:

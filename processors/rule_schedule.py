@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Callable, Iterable, Mapping, Sequence
 
 from processors.events import EventKind, TicketEvent
-from processors.rules import Rules
+from processors.rules import Rules, bind_field_names, field_names
 from processors.sla import Clock, TicketState, evaluate
 
 
@@ -68,6 +68,19 @@ class RuleSchedule:
     def with_current(self, current: Rules) -> "RuleSchedule":
         """The same pins over other current rules (what a plain edit of the file does)."""
         return RuleSchedule(current, self.pins)
+
+    def bound(self, ids_by_name: Mapping[str, tuple[str, ...]]) -> "RuleSchedule":
+        """Every version with its field names standing for the ids Jira gives them
+        (processors.rules.bind_field_names); the same object when nothing changes."""
+        current = bind_field_names(self.current, ids_by_name)
+        pins = tuple(Pin(pin.created_before, rules) if (rules := bind_field_names(pin.rules, ids_by_name))
+                     is not pin.rules else pin for pin in self.pins)
+        if current is self.current and all(a is b for a, b in zip(pins, self.pins)):
+            return self
+        return RuleSchedule(current, pins)
+
+    def uses_field_names(self) -> bool:
+        return any(field_names(rules) for rules in (self.current, *(pin.rules for pin in self.pins)))
 
     def spans(self) -> tuple["RuleSpan", ...]:
         return spans([(pin.created_before, pin.rules.version) for pin in self.pins], self.current.version)

@@ -33,7 +33,8 @@ from processors.rules_types import (  # noqa: F401 (re-exported: callers import 
     DEFAULT_DONE_STATUSES, TOP_KEYS, POLICY_KEYS, POLICY_MATCH_KEYS, VENDOR_KEYS, VENDOR_MATCH_KEYS,
     METRIC_KEYS, JIRA_KEYS, RuleProblem, RulesError, Match, MetricRule, Policy, Vendor,
     AlertsConfig, WeeklyReport, QuarterlyReport, ReportsConfig, SlackConfig, SURVEY_QUESTIONS,
-    SurveysConfig, JiraWriteBack, Rules, parse_duration, format_duration,
+    SurveysConfig, JiraWriteBack, Rules, parse_duration, format_duration, FieldMatch, SYSTEM_FIELDS,
+    bind_field_names, field_names, unknown_field_names,
 )
 
 

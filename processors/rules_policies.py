@@ -13,14 +13,15 @@ the typed objects are the dataclasses of processors/rules.py.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from processors.rules_types import (
     ALL_METRICS, COMMUNICATION_METRICS, DEFAULT_DONE_STATUSES, DEFAULT_TARGETS, JIRA_KEYS, MEASURES, METRIC_KEYS,
-    POLICY_KEYS, POLICY_MATCH_KEYS, VENDOR_KEYS, VENDOR_MATCH_KEYS, Match, MetricRule, Policy, Vendor,
-    _DURATION_HINT, _fraction, parse_duration,
+    POLICY_KEYS, POLICY_MATCH_KEYS, SYSTEM_FIELDS, VENDOR_KEYS, VENDOR_MATCH_KEYS, FieldMatch, Match, MetricRule, Policy, Vendor,
+    _DURATION_HINT, _fraction, is_field_id, parse_duration,
 )
 from processors import rules_schema as schema
 from processors.rules_locale import read_locale
@@ -41,28 +42,25 @@ def _match(ck: Checker, path: Path, value: Any, keys: tuple[str, ...], what: str
     return Match(**lists) if len(ck.problems) == before else None
 
 
-# Jira fields a `fields:` match may name besides custom fields (connectors/jira.py keeps them).
-SYSTEM_FIELDS = ("fixVersions", "versions", "environment", "duedate", "security", "creator", "parent")
-_CUSTOM_FIELD = re.compile(r"^customfield_[0-9]+$")
-
-
-def _fields(ck: Checker, path: Path, value: Any,
-            what: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    """`fields: {customfield_10010: [values], ...}`: a field id and the values that fit."""
+def _fields(ck: Checker, path: Path, value: Any, what: str) -> tuple[FieldMatch, ...]:
+    """`fields: {customfield_10010: [values], Customer: [values], ...}`: a field by its id or by the
+    name Jira shows, and the values that fit. A name stands for the field ids Jira gives it once
+    Slawatch has seen them (store/jira_fields.py); a key that looks like an id must be one."""
     body = ck.mapping(path, value, f"match.fields of {what}") or {}
     out = []
-    for field_id, values in body.items():
-        if not (_CUSTOM_FIELD.match(field_id) or field_id in SYSTEM_FIELDS):
-            ck.report((*path, field_id), f"unknown field '{field_id}' in match.fields of {what}: "
-                      f"write a custom field's id like customfield_10010 (Jira: Settings, Issues, "
-                      f"Custom fields, the id in the field's address) or one of "
+    for key, values in body.items():
+        if not isinstance(key, str) or not key.strip() or (key.startswith("customfield") and not is_field_id(key)):
+            ck.report((*path, key), f"bad field '{key}' in match.fields of {what}: write a custom field's "
+                      f"id like customfield_10010 (Jira: Settings, Issues, Custom fields, the id in the "
+                      f"field's address), the field's name as Jira shows it (like Customer), or one of "
                       f"{', '.join(SYSTEM_FIELDS)}", key=True)
             continue
-        names = ck.names((*path, field_id), values, f"match.fields.{field_id} of {what}")
+        names = ck.names((*path, key), values, f"match.fields.{key} of {what}")
         if names == () and values is not None:
-            ck.report((*path, field_id), f"match.fields.{field_id} of {what} is empty; list the "
-                                         f"values that fit, like [Gold]")
-        out.append((field_id, frozenset(n.casefold() for n in names or ())))
+            ck.report((*path, key), f"match.fields.{key} of {what} is empty; list the "
+                                    f"values that fit, like [Gold]")
+        entry = FieldMatch(key.strip(), frozenset(n.casefold() for n in names or ()))
+        out.append(entry if entry.is_name else replace(entry, ids=(entry.written,)))
     return tuple(out)
 
 

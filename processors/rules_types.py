@@ -7,7 +7,7 @@ readers (rules_policies.py, rules_sections.py) import from this module, which im
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Iterator, Mapping
 
@@ -32,6 +32,14 @@ VENDOR_KEYS = ("name", "match", "channel", "managers", "staff", "locale")
 VENDOR_MATCH_KEYS = ("assignees", "components", "labels", "projects", "reporters", "fields")
 METRIC_KEYS = ("target", "warn_at")
 JIRA_KEYS = ("done_statuses", "write_back")
+# Jira fields a `fields:` match may name by id besides custom fields (connectors/jira.py keeps them).
+SYSTEM_FIELDS = ("fixVersions", "versions", "environment", "duedate", "security", "creator", "parent")
+_CUSTOM_FIELD = re.compile(r"^customfield_[0-9]+$")
+
+
+def is_field_id(key: str) -> bool:
+    """A Jira field id a `fields:` match can use as written: a custom field or a kept system field."""
+    return bool(_CUSTOM_FIELD.match(key)) or key in SYSTEM_FIELDS
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,25 @@ class RulesError(Exception):
 
 
 @dataclass(frozen=True)
+class FieldMatch:
+    """One entry of `match.fields`: the field as written (an id like customfield_10010, or a name
+    like "Customer"), the casefolded values that fit, and the Jira field ids it stands for: an id
+    stands for itself; a name for the ids Jira gives that name (`bind_field_names`), none until
+    they are known, and then it fits no ticket."""
+
+    written: str
+    values: frozenset[str]
+    ids: tuple[str, ...] = ()
+
+    @property
+    def is_name(self) -> bool:
+        return not is_field_id(self.written)
+
+    def fits(self, fields: Mapping[str, Any]) -> bool:
+        return any(_folded(v) in self.values for field_id in self.ids for v in fields.get(field_id) or ())
+
+
+@dataclass(frozen=True)
 class Match:
     """Lists of accepted values per ticket field; an empty list accepts anything."""
 
@@ -62,7 +89,7 @@ class Match:
     components: frozenset[str] = frozenset()  # casefolded
     assignees: frozenset[str] = frozenset()  # casefolded account id, username, email or display name
     reporters: frozenset[str] = frozenset()  # same forms as assignees
-    fields: tuple[tuple[str, frozenset[str]], ...] = ()  # (Jira field id, casefolded values)
+    fields: tuple[FieldMatch, ...] = ()  # any field of the issue, by id or by name
 
     def is_empty(self) -> bool:
         return not any(self.__dict__.values())
@@ -85,8 +112,8 @@ class Match:
         if self.reporters:
             person = facts.get("reporter")
             yield isinstance(person, Person) and bool(person.identifiers() & self.reporters)
-        for field_id, values in self.fields:
-            yield any(_folded(v) in values for v in (facts.get("fields") or {}).get(field_id) or ())
+        for entry in self.fields:
+            yield entry.fits(facts.get("fields") or {})
 
     def all_of(self, facts: Mapping[str, Any]) -> bool:
         """Policy semantics: every given criterion holds (an empty match holds for every ticket)."""
@@ -239,6 +266,39 @@ class Rules:
     def target_of(self, metric: str) -> float:
         """The share that must meet `metric`; the new metrics default to `communication`'s."""
         return self.targets.get(metric, self.targets.get("communication", 0.80))
+
+
+# ---- fields named by name ------------------------------------------------------------------
+
+def field_names(rules: Rules) -> frozenset[str]:
+    """The casefolded field names (not ids) the rules' matches use."""
+    matches = [v.match for v in rules.vendors] + [p.match for p in rules.policies]
+    return frozenset(e.written.casefold() for m in matches for e in m.fields if e.is_name)
+
+
+def unknown_field_names(rules: Rules) -> tuple[str, ...]:
+    """The field names written in the rules that stand for no field yet (sorted, as written)."""
+    matches = [v.match for v in rules.vendors] + [p.match for p in rules.policies]
+    return tuple(sorted({e.written for m in matches for e in m.fields if e.is_name and not e.ids}))
+
+
+def bind_field_names(rules: Rules, ids_by_name: Mapping[str, tuple[str, ...]]) -> Rules:
+    """The rules with each field name of their matches standing for the ids Jira gives it
+    (`ids_by_name`: casefolded name -> field ids). The same object when nothing changes, so the
+    rules of a file that names no field are never copied."""
+    if not field_names(rules):
+        return rules
+
+    def bound(match: Match) -> Match:
+        entries = tuple(replace(e, ids=tuple(ids_by_name.get(e.written.casefold(), ()))) if e.is_name else e
+                        for e in match.fields)
+        return match if entries == match.fields else replace(match, fields=entries)
+
+    vendors = tuple(v if bound(v.match) is v.match else replace(v, match=bound(v.match)) for v in rules.vendors)
+    policies = tuple(p if bound(p.match) is p.match else replace(p, match=bound(p.match)) for p in rules.policies)
+    if vendors == rules.vendors and policies == rules.policies:
+        return rules
+    return replace(rules, vendors=vendors, policies=policies)
 
 
 # ---- durations and fractions ---------------------------------------------------------------

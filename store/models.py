@@ -154,6 +154,17 @@ class ServiceState(Base):
     updated_at: Mapped[datetime]
 
 
+class JiraField(Base):
+    """A Jira field's id and the name Jira shows for it, for `match.fields` written by name
+    (store/jira_fields.py). Learnt from webhook changelog items and from GET /rest/api/2/field."""
+
+    __tablename__ = "jira_fields"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # customfield_10010, fixVersions
+    name: Mapped[str] = mapped_column(String(255))  # as Jira shows it: "Customer"
+    updated_at: Mapped[datetime]
+
+
 class OutboxMessage(Base):
     """One Slack message to send, under a unique key (see store/outbox.py for the life cycle:
     pending -> sending -> sent | failed, or digested: folded into a digest, never sent alone)."""

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from processors.rule_schedule import RuleSchedule
 from processors.rules import Rules
 from store.db import Database
-from store.models import Event, PendingRecompute
+from store.models import ClockRow, Event, PendingRecompute, Ticket
 from store.recompute import recompute_ticket, recompute_tickets
 from store.repo import lock_ticket, lock_tickets
 
@@ -69,6 +69,17 @@ def mark_pending(session: Session, keys: Iterable[str], now: datetime) -> None:
     rows = [{"ticket": key, "since": now} for key in sorted(set(keys))]
     if rows:
         session.connection().execute(_mark_statement(session.get_bind().dialect.name), rows)
+
+
+def mark_unsettled(session: Session, now: datetime) -> int:
+    """Ask for a recompute of every ticket whose clocks may still change under rules that now
+    read differently (a field name bound to new ids, store/rulebook.py): those with an open
+    clock and those with none. Stopped clocks keep their verdict; returns how many were marked."""
+    clocked = select(ClockRow.ticket)
+    open_clocks = select(ClockRow.ticket).where(ClockRow.state != "stopped")
+    keys = session.scalars(select(Ticket.key).where(or_(Ticket.key.not_in(clocked), Ticket.key.in_(open_clocks)))).all()
+    mark_pending(session, keys, now)
+    return len(keys)
 
 
 def recompute_pending(db: Database, rules: Rules | RuleSchedule, now: datetime, limit: int = 2000) -> int:

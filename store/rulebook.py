@@ -13,6 +13,11 @@ version put in force in `rule_versions` and the last reload error in `service_st
 `publish()` (re)reads the pins when a new version came into force, and every
 PINS_REFRESH_SECONDS; until then `schedule` stays the previous one as a whole, so a ticket is
 never judged by new rules without the pins that came with them.
+
+A `match.fields` entry may name a field ("Customer") instead of giving its id: every version in
+force is bound to the ids Jira gives that name (store/jira_fields.py), read at start and, when
+the rules name fields, again with the pins, so a name Slawatch learns works within
+PINS_REFRESH_SECONDS. A name not known yet fits no ticket and is listed on /healthz.
 """
 from __future__ import annotations
 
@@ -29,8 +34,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from processors.events import format_instant
 from processors.rule_schedule import RuleSchedule
-from processors.rules import Rules, RulesError, load_rules, parse_rules
+from processors.rules import Rules, RulesError, bind_field_names, field_names, load_rules, parse_rules
 from store.db import Database, get_database
+from store.jira_fields import ids_by_name
+from store.pending import mark_unsettled
 from store.models import RuleVersion
 from store.repo import record_rule_version, set_service_state
 from store.rule_pins import load_schedule
@@ -68,9 +75,11 @@ def content_version(path: str) -> str | None:
 
 
 class RuleBook:
-    def __init__(self, path: str, rules: Rules, loaded_at: datetime):
+    def __init__(self, path: str, rules: Rules, loaded_at: datetime,
+                 field_ids: dict[str, tuple[str, ...]] | None = None):
         self.path = path
-        self.rules = rules
+        self.field_ids = field_ids or {}  # casefolded field name -> Jira field ids
+        self.rules = rules = bind_field_names(rules, self.field_ids)
         self.loaded_at = loaded_at
         self.last_error: ReloadError | None = None
         self._signature = _signature(path)
@@ -94,17 +103,18 @@ class RuleBook:
         picked up once fixed). Raises RulesError only when no stored version parses either:
         a first start with a broken file."""
         try:
-            return cls.load(path, now)
+            rules = read_rules(path)
         except RulesError as exc:
             stored = last_good_rules(db, path)
             if stored is None:
                 raise
-            book = cls(path, stored, now)
+            book = cls(path, stored, now, _field_ids(db, stored))
             lines = tuple(str(problem) for problem in exc.errors)
             book.last_error, book._error_unpublished = ReloadError(now, content_version(path) or "", lines), True
             log.error("rules file not valid; running on the last good version %s from the database:\n%s",
                       stored.version[:12], "\n".join(lines))
             return book
+        return cls(path, rules, now, _field_ids(db, rules))
 
     def check(self, now: datetime, force: bool = False) -> bool:
         """Reload if the file changed; True if a new version came into force."""
@@ -137,7 +147,7 @@ class RuleBook:
             log.error("rules reload failed, keeping version %s:\n%s", self.rules.version[:12], "\n".join(lines))
             return False
         changed = rules.version != self.rules.version
-        self.rules, self.loaded_at = rules, now
+        self.rules, self.loaded_at = bind_field_names(rules, self.field_ids), now
         self._unpublished = self._unpublished or changed
         self._clear_error()
         log.info("rules version %s in force (%s)", rules.version[:12], self.path)
@@ -159,6 +169,13 @@ class RuleBook:
                 return True
             rules, loaded_at, error = self.rules, self.loaded_at, self.last_error
         try:
+            if pins and self._names_used(rules):
+                bound = self._rebind(ids_by_name(db), rules)
+                if bound is not rules:  # a name now stands for other fields: re-judge open tickets
+                    count = db.write(lambda session: mark_unsettled(session, now))
+                    log.info("Jira field names bound anew (%s); %d tickets marked for a recompute",
+                             ", ".join(sorted(self.field_ids)), count)
+                rules = bound
             if store:
                 db.write(lambda session: _store(session, rules, loaded_at, error, now))
             if pins:
@@ -177,6 +194,18 @@ class RuleBook:
                 self._set_schedule(schedule)
         return True
 
+    def _names_used(self, rules: Rules) -> bool:
+        return bool(field_names(rules)) or any(r is not None and field_names(r) for r in self._parsed.values())
+
+    def _rebind(self, field_ids: dict[str, tuple[str, ...]], rules: Rules) -> Rules:
+        """Bind the rules in force (and, from now on, the pinned versions) to new field ids."""
+        with self._lock:
+            if field_ids == self.field_ids or self.rules is not rules:
+                return rules
+            self.field_ids, self._parsed = field_ids, {}
+            self.rules = bind_field_names(rules, field_ids)
+            return self.rules
+
     def _pins_due(self) -> bool:
         return (self.schedule.current is not self.rules or self._pins_read_at is None
                 or time.monotonic() - self._pins_read_at >= PINS_REFRESH_SECONDS)
@@ -191,12 +220,23 @@ class RuleBook:
         """A pinned version's rules, parsed once per version (None: it no longer parses)."""
         if version not in self._parsed:
             try:
-                self._parsed[version] = parse_rules(text, path)
+                self._parsed[version] = bind_field_names(parse_rules(text, path), self.field_ids)
             except RulesError as exc:
                 log.error("pinned rules version %s no longer parses; its tickets are judged by "
                           "the next version:\n%s", version[:12], exc)
                 self._parsed[version] = None
         return self._parsed[version]
+
+
+def _field_ids(db: Database, rules: Rules) -> dict[str, tuple[str, ...]]:
+    """The field ids of the names Jira gives, when the rules name fields; {} if it cannot be read."""
+    if not field_names(rules):
+        return {}
+    try:
+        return ids_by_name(db)
+    except SQLAlchemyError as exc:
+        log.warning("could not read the Jira field names: %s", type(exc).__name__)
+        return {}
 
 
 def describe(schedule: RuleSchedule) -> str:

@@ -75,6 +75,7 @@ class FakeJira:
         self.requests: list[tuple[str, dict[str, list[str]]]] = []
         self.writes: list[tuple[str, str, Any]] = []  # (method, path, decoded body) of PUT/POST
         self.clock = lambda: datetime.now(timezone.utc)  # `created` of comments posted here
+        self.custom_fields: dict[str, str] = {}  # custom field id -> name, listed by GET /field
         self._next_id = 90000
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
@@ -192,7 +193,12 @@ class FakeJira:
                          "serverTitle": "Fake Jira"}, {}
         if api == "field":
             return 200, [{"id": f, "name": f.title(), "custom": False, "navigable": True, "searchable": True,
-                          "clauseNames": [f]} for f in ("summary", "status", "priority", "updated", "created")], {}
+                          "clauseNames": [f]} for f in ("summary", "status", "priority", "updated", "created")] + [
+                {"id": fid, "key": fid, "name": name, "custom": True, "orderable": True, "navigable": True,
+                 "searchable": True, "clauseNames": [f"cf[{fid.rsplit('_', 1)[-1]}]", name],
+                 "schema": {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select",
+                            "customId": int(fid.rsplit("_", 1)[-1])}}
+                for fid, name in self.custom_fields.items()], {}
         if api == "status":
             return 200, [_status(name, sid, self.url) for name, sid in STATUS_IDS.items()], {}
         if api in ("search", "search/jql"):

@@ -26,11 +26,12 @@ MISTAKES = [
     ("measure-not-text", HEAD + STANDARD.replace("    calendar: office\n",
                                                  "    calendar: office\n    measure: [handoff]\n"),
      ["rules.yaml:11:14: the measure of policy 'standard' must be text, not a list"]),
-    ("field-by-name", HEAD + STANDARD + VENDORS.replace("customfield_10010", '"Request type"'),
-     ["rules.yaml:15:55: unknown field 'Request type' in match.fields of vendor 'acme': write a "
+    # a key that looks like a custom field's id must be one (a name is any other text: below)
+    ("field-id-mistyped", HEAD + STANDARD + VENDORS.replace("customfield_10010", "customfield_1OO10"),
+     ["rules.yaml:15:55: bad field 'customfield_1OO10' in match.fields of vendor 'acme': write a "
       "custom field's id like customfield_10010 (Jira: Settings, Issues, Custom fields, the id in "
-      "the field's address) or one of fixVersions, versions, environment, duedate, security, "
-      "creator, parent"]),
+      "the field's address), the field's name as Jira shows it (like Customer), or one of "
+      "fixVersions, versions, environment, duedate, security, creator, parent"]),
     ("field-without-values", HEAD + STANDARD + VENDORS.replace("[Gold]", "[]"),
      ["rules.yaml:15:74: match.fields.customfield_10010 of vendor 'acme' is empty; list the "
       "values that fit, like [Gold]"]),

@@ -1,5 +1,5 @@
 """Downloads of the clocks behind a figure: CSV (UTF-8 with a BOM, so Excel reads any script),
-XLSX (openpyxl, write-only) and JSON, streamed in constant memory.
+XLSX (web/xlsx.py, written as it is read) and JSON, streamed in constant memory.
 
     GET /exports/clocks.csv?period=2026-Q3&vendor=acme      (and clocks.xlsx)
     slawatch export --period 2026-Q3 [--vendor acme] --format csv|xlsx|json [--out FILE]   (cli.py)
@@ -7,7 +7,8 @@ XLSX (openpyxl, write-only) and JSON, streamed in constant memory.
 The clocks are those the period's figures count (processors.evidence.counted: the clock ended,
 stopped or breached, inside the period), excused breaches included and marked, read from the
 store in batches by keyset (store.evidence.iter_clocks). A text cell that a spreadsheet would
-take for a formula (starting with = + - @) is written with a leading apostrophe.
+take for a formula (starting with = + - @) is written to CSV with a leading apostrophe; XLSX keeps
+text as inline strings, which a spreadsheet never reads as formulas.
 """
 from __future__ import annotations
 
@@ -19,15 +20,13 @@ from datetime import datetime
 from typing import IO, Any, Iterable, Iterator, Mapping
 
 from flask import Blueprint, Response, g, jsonify, request, send_file, stream_with_context
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from processors.evidence import EXPORT_COLUMNS, ClockFacts, counted, export_row, parse_period
 from processors.periods import Period
 from store.db import Database
 from store.evidence import ClockFilter, count_clocks, iter_clocks
 from web import context
+from web.xlsx import write_sheet
 
 bp = Blueprint("exports", __name__)
 
@@ -84,25 +83,8 @@ def csv_chunks(rows: Iterable[list[Any]]) -> Iterator[str]:
 
 
 def write_xlsx(rows: Iterable[list[Any]], target: str | IO[bytes]) -> None:
-    """One sheet `clocks`, header first; rows go to disk as they come (openpyxl write-only)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("clocks")
-    sheet.append(list(EXPORT_COLUMNS))
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
-    book.save(target)
-
-
-def _xlsx_cell(sheet, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    if ILLEGAL_CHARACTERS_RE.search(value):  # control characters XML cannot hold
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if not value.startswith("="):
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"  # text, not a formula
-    return cell
+    """One sheet `clocks`, header first; rows are deflated into the file as they come."""
+    write_sheet(EXPORT_COLUMNS, rows, target, name="clocks")
 
 
 def json_chunks(rows: Iterable[list[Any]]) -> Iterator[str]:

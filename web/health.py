@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from processors.events import format_instant, parse_instant
+from processors.rules import unknown_field_names
 from scheduler import LAST_ERROR_KEY, LAST_TICK_KEY
 from connectors.jira_reconcile import read_status as read_reconcile_status
 from connectors.jira_writeback import CHANNEL as JIRA_CHANNEL
@@ -64,6 +65,8 @@ def rules_health() -> dict[str, Any]:
         "version": book.rules.version, "path": book.path, "loaded_at": format_instant(book.loaded_at),
         "last_reload_error": None if error is None else {
             "at": format_instant(error.at), "lines": list(error.lines)},
+        # `match.fields` names Jira has not been seen to give any field yet: they fit no ticket
+        "unknown_field_names": list(unknown_field_names(book.rules)),
     }
 
 

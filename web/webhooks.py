@@ -18,13 +18,15 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.errors import InvalidSignature, IssueKeyMissing, MalformedPayload
 from connectors.input_checks import check_events, clean_json
-from connectors.jira import parse_webhook, verify_signature
+from connectors.jira import changelog_field_names, parse_webhook, verify_signature
 from connectors.jira_waiting import park, release
 from processors.events import TicketEvent
 from store.ingest import store_delivery
+from store.jira_fields import learn
 from store.queries import key_of_issue
 from store.repo import set_service_state
 from web import context
@@ -124,6 +126,17 @@ def note_clock_drift(events: list[TicketEvent], now: datetime) -> None:
         context.database().write(lambda session: set_service_state(session, CLOCK_DRIFT_KEY, value, now))
 
 
+def learn_field_names(payload: dict[str, Any]) -> None:
+    """Keep the names of the custom fields the changelog changes, for `match.fields` written by
+    name (store/jira_fields.py). The delivery is stored already: a failure here is only logged."""
+    names = changelog_field_names(payload)
+    if names:
+        try:
+            learn(context.database(), names, context.now())
+        except SQLAlchemyError as exc:
+            log.warning("could not record Jira field names: %s", type(exc).__name__)
+
+
 @bp.post("/webhooks/jira")
 def jira_webhook():
     metrics = context.metrics()
@@ -131,7 +144,8 @@ def jira_webhook():
     try:
         body = read_body(current_app.config["SLAWATCH_MAX_BODY_BYTES"])
         check_signature(current_app.config["JIRA_WEBHOOK_SECRET"], body)
-        events = parse(decode_object(body))
+        payload = decode_object(body)
+        events = parse(payload)
     except Rejected as rejected:
         metrics.webhooks_rejected.labels(SOURCE, rejected.label).inc()
         log.info("jira webhook rejected: %s (%s)", rejected.label, rejected.reason)
@@ -149,5 +163,6 @@ def jira_webhook():
     metrics.events_stored.inc(result.new_events)
     if result.new_events:
         release(context.database(), context.now())  # comments that waited for this issue's id
+        learn_field_names(payload)
         context.wake_recompute()
     return jsonify(status="ok", events=result.new_events)
