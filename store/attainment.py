@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from processors.periods import Period
@@ -73,25 +73,42 @@ def _first(*buckets: int | None) -> int | None:
     return min(present) if present else None
 
 
-def _clocks(session, rules, periods, now, start, end, vendor, figures) -> None:
-    """One scan, grouped by the interval (between two period bounds) each clock stopped, breached
-    or fell due in; a clock ends in the earlier one, and a period is a run of intervals."""
+def _may_count(c, start: datetime, end: datetime, now: datetime):
+    """The clocks that can count in [start, end): stopped, breached or overdue in it. A running
+    clock not yet due counts nowhere, so the open clocks are not scanned (issue 15): each term is
+    a range of an index (ix_clocks_state_stopped_at, ix_clocks_breached_at, ix_clocks_due_at; the
+    last one without the state, which would make SQLite read every running clock instead). The
+    columns of the query decide what each row counts for, so a superset is harmless."""
+    return or_(and_(c.state == "stopped", c.stopped_at >= start, c.stopped_at < end),
+               and_(c.breached_at >= start, c.breached_at < end),
+               and_(c.due_at >= start, c.due_at < end, c.due_at <= now))  # a superset of the overdue
+
+
+def clock_counts_query(bounds: Sequence[datetime], now: datetime, vendor: str | None = None):
+    """The clocks that may count between bounds[0] and bounds[-1], grouped by vendor, metric and
+    the interval between two bounds each stopped, breached or fell due in."""
     c, x = ClockRow, ExcusedBreach
-    bounds = sorted({p.start for p in periods} | {p.end for p in periods})
+    start, end = bounds[0], bounds[-1]
     overdue = case((and_(c.breached_at.is_(None), c.state == "running", c.due_at <= now), 1), else_=0)
     breached = case((c.breached_at.is_not(None), 1), else_=0)
     excused = case((x.alert_key.is_not(None), 1), else_=0)
     handaway = case((c.ended_by == "handaway", 1), else_=0)  # a hand-off clock the vendor handed away
-    columns = [handaway.label("handaway"), _bucket(c.stopped_at, bounds).label("stopped_in"), _bucket(c.breached_at, bounds).label("breached_in"),
-               _bucket(c.due_at, bounds).label("due_in"), overdue.label("overdue"), breached.label("breached"),
-               excused.label("excused")]
+    columns = [handaway.label("handaway"), _bucket(c.stopped_at, bounds).label("stopped_in"),
+               _bucket(c.breached_at, bounds).label("breached_in"), _bucket(c.due_at, bounds).label("due_in"),
+               overdue.label("overdue"), breached.label("breached"), excused.label("excused")]
     query = (select(c.vendor, c.metric, *columns, func.count().label("n"))
              .outerjoin(x, and_(x.ticket == c.ticket, x.metric == c.metric, x.cycle == c.cycle))
              .where(c.ticket.not_in(select(Ticket.key).where(Ticket.deleted.is_(True))), c.started_at < end,
-                    (c.stopped_at.is_(None)) | (c.stopped_at >= start))
+                    _may_count(c, start, end, now))
              .group_by(c.vendor, c.metric, *columns))
-    if vendor is not None:
-        query = query.where(c.vendor == vendor)
+    return query if vendor is None else query.where(c.vendor == vendor)
+
+
+def _clocks(session, rules, periods, now, start, end, vendor, figures) -> None:
+    """One scan, grouped by the interval (between two period bounds) each clock stopped, breached
+    or fell due in; a clock ends in the earlier one, and a period is a run of intervals."""
+    bounds = sorted({p.start for p in periods} | {p.end for p in periods})
+    query = clock_counts_query(bounds, now, vendor)
     counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])  # counted, met, excused
 
     def within(bucket: int | None, period: Period) -> bool:

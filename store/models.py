@@ -60,7 +60,8 @@ class Ticket(Base):
     assignee: Mapped[str | None] = mapped_column(Text)  # Person.label()
     vendor: Mapped[str | None] = mapped_column(Text, index=True)
     policy: Mapped[str | None] = mapped_column(Text)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                          index=True)  # ix_tickets_deleted: the few deleted, found at once
     created_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]  # when this row was last recomputed
 

@@ -1,4 +1,6 @@
-"""jira_fields: the names Jira shows for field ids, so `match.fields` can name a field (issue 11)
+"""jira_fields: the names Jira shows for field ids, so `match.fields` can name a field (issue 11);
+ix_tickets_deleted, so the dashboard's figures find the deleted tickets without reading every
+ticket (issue 15)
 
 Revision ID: 0015
 Revises: 0013
@@ -22,7 +24,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_index("ix_tickets_deleted", "tickets", ["deleted"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_deleted", table_name="tickets")
     op.drop_table("jira_fields")
