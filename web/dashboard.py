@@ -27,7 +27,8 @@ from flask_babel import gettext as _
 
 from connectors.input_checks import is_issue_key
 from processors.events import EventKind
-from processors.i18n import LOCALES, format_datetime, format_percent, month_label, period_label, quarter_label, week_label
+from processors.i18n import (LOCALES, format_datetime, format_percent, month_label, period_label, quarter_label,
+                             week_label)
 from processors.periods import Period
 from processors.reports import MetricStats
 from processors.rules import COMMUNICATION_METRICS, METRICS
