@@ -107,8 +107,9 @@ def test_vendor_page_in_chinese(en_demo):
 def test_ticket_page_in_chinese(zh_demo):
     key = _scalars(zh_demo, "SELECT ticket FROM clocks WHERE metric = 'resolution' AND state = 'stopped' "
                             "AND ticket LIKE 'OPS-%' ORDER BY ticket")[0]
-    summary, reporter = next(iter(get_database(zh_demo).engine.connect().execute(
-        text("SELECT summary, reporter FROM tickets WHERE key = :key"), {"key": key})))
+    with get_database(zh_demo).engine.connect() as connection:
+        summary, reporter = connection.execute(text("SELECT summary, reporter FROM tickets WHERE key = :key"),
+                                               {"key": key}).one()
     body = _body(zh_demo.test_client().get(f"/tickets/{key}"))  # no header: the rules' locale, zh_CN
     assert f"<h1>{key}：{summary}</h1>" in body and f"<dt>提单人</dt><dd>{reporter}</dd>" in body
     for heading in ("<h2>计时</h2>", "<h2>时间线</h2>", "<dt>开始时间</dt>", "<dt>截止时间</dt>", "<dt>已用时</dt>"):
