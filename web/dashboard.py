@@ -13,6 +13,11 @@ SLAWATCH_FIGURES_SECONDS and stores them (store.figures); a page counts them its
 stored ones are missing, older than FRESH_REFRESHES intervals or of other rules. Who may see the
 pages is web/auth.py's decision; a caller limited to some vendors (g.slawatch_vendors) sees only
 those vendors' figures, tickets and breaches, and gets 403 for another vendor's page.
+
+Every page is in the reader's language (web/i18n.py: `?lang=`, Accept-Language, the rules'
+`locale:`): texts through the catalog (`_()` here and in the templates, N_ for the constant names
+below), dates, durations, percentages and period labels through the filters below (Babel's forms
+in Chinese), a language switch at each page's foot (docs/i18n.md).
 """
 from __future__ import annotations
 
