@@ -147,21 +147,23 @@ def worker() -> None:
 
 
 DEMO_DATABASE_URL = "sqlite:///slawatch-demo.db"
+DEMO_DATABASE_URLS = {"en": DEMO_DATABASE_URL, "zh_CN": "sqlite:///slawatch-demo-zh_CN.db"}
 
 
-def _demo_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """The demo's own database and rules, unless SLAWATCH_DATABASE_URL / SLAWATCH_RULES are set."""
-    from web.demo import RULES_PATH
+def _demo_settings(settings: dict[str, Any], locale: str = "en") -> dict[str, Any]:
+    """The demo's own database and rules (of `locale`), unless SLAWATCH_DATABASE_URL /
+    SLAWATCH_RULES are set."""
+    from web.demo import rules_path
 
     settings = dict(settings)
     if not os.environ.get("SLAWATCH_DATABASE_URL"):
-        settings["SLAWATCH_DATABASE_URL"] = DEMO_DATABASE_URL
+        settings["SLAWATCH_DATABASE_URL"] = DEMO_DATABASE_URLS[locale]
     if not os.environ.get("SLAWATCH_RULES"):
-        settings["SLAWATCH_RULES"] = str(RULES_PATH)
+        settings["SLAWATCH_RULES"] = str(rules_path(locale))
     return settings
 
 
-def _fill_demo(settings: dict[str, Any], tickets: int = 1000, seed: int = 7) -> None:
+def _fill_demo(settings: dict[str, Any], tickets: int = 1000, seed: int = 7, locale: str = "en") -> None:
     from web.demo import fill, store_is_empty
 
     url = settings["SLAWATCH_DATABASE_URL"]
@@ -172,7 +174,8 @@ def _fill_demo(settings: dict[str, Any], tickets: int = 1000, seed: int = 7) -> 
         if not store_is_empty(database):
             click.echo(f"{database.display_url()} already holds tickets; the demo history was not added", err=True)
             return
-        counts = fill(database, loaded, settings["SLAWATCH_CLOCK"]().replace(microsecond=0), tickets, seed=seed)
+        counts = fill(database, loaded, settings["SLAWATCH_CLOCK"]().replace(microsecond=0), tickets, seed=seed,
+                      locale=locale)
     finally:
         database.dispose()
     click.echo(f"demo history in {make_url(url).render_as_string(hide_password=True)} (rules "
@@ -182,11 +185,14 @@ def _fill_demo(settings: dict[str, Any], tickets: int = 1000, seed: int = 7) -> 
 @cli.command()
 @click.option("--tickets", default=1000, show_default=True, type=click.IntRange(1, 1_000_000))
 @click.option("--seed", default=7, show_default=True, type=int)
-def demo(tickets: int, seed: int) -> None:
+@click.option("--locale", default="en", show_default=True, type=click.Choice(["en", "zh_CN"]),
+              help="zh_CN: a Chinese cast (summaries, people, vendors) and rules with `locale: zh_CN`")
+def demo(tickets: int, seed: int, locale: str) -> None:
     """Fill an empty store with a generated 12-week history of three vendors (Jira webhooks
-    through the real ingestion path). Uses slawatch-demo.db and the demo rules unless
-    SLAWATCH_DATABASE_URL / SLAWATCH_RULES are set."""
-    _fill_demo(_demo_settings(_settings()), tickets, seed)
+    through the real ingestion path). Uses slawatch-demo.db (slawatch-demo-zh_CN.db with
+    --locale zh_CN) and the demo rules of the locale unless SLAWATCH_DATABASE_URL /
+    SLAWATCH_RULES are set."""
+    _fill_demo(_demo_settings(_settings(), locale), tickets, seed, locale)
 
 
 @cli.group()

@@ -249,3 +249,26 @@ def test_a_hand_off_ticket_page_draws_its_clocks(site, page):
     assert page.locator("svg.timeline .handoff").count() == bars.count()
     assert "hand-away" in page.locator("section.clock").nth(0).inner_text() + page.content()
     _screenshot(page, "ticket-handoff")
+
+
+def test_the_pages_in_chinese_fit_pass_the_check_and_switch_back(site, page):
+    """`?lang=zh_CN`: Chinese headings, `lang="zh-CN"`, the accessibility check, a phone's width;
+    the switch at the foot brings English back and the choice is kept."""
+    base, _, _ = site
+    for path in ("/", "/vendors/acme", "/rules"):
+        assert page.goto(base + path + "?lang=zh_CN").status == 200
+        assert page.locator("html").get_attribute("lang") == "zh-CN"
+        result = page.evaluate(A11Y)
+        assert result["problems"] == [] and result["pairs"] >= 2, path
+    page.goto(base + "/")
+    assert page.locator("h1").inner_text() == "服务水平"
+    assert page.locator("h2").all_inner_texts()[:3] == ["供应商", "即将违约", "未关闭的违约"]
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert page.evaluate(CARDS_CLIPPED) == []
+    page.locator("#languages a[lang=en]").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Service levels"
+    page.goto(base + "/vendors/acme")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h2").first.inner_text() == "Attainment per week"

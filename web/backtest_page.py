@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from flask import Blueprint, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from processors.backtest import ALL
@@ -27,7 +28,7 @@ from store.backtest import run_backtest
 from store.history import vendor_names
 from store.rule_pins import load_schedule
 from web import context
-from web.dashboard import render_page
+from web.dashboard import N_, render_page
 
 bp = Blueprint("backtest_page", __name__)
 
@@ -37,7 +38,8 @@ MAX_DAYS = 366
 DEFAULT_DAYS = 30
 CHANGES_SHOWN = 200
 PROPOSED_PATH = "proposed-rules.yaml"  # the "file" named in the error lines
-ERROR_TITLES = {400: "Check the form", 403: "Refused", 413: "Too large", 422: "The proposed rules are not valid"}
+ERROR_TITLES = {400: N_("Check the form"), 403: N_("Refused"), 413: N_("Too large"),
+                422: N_("The proposed rules are not valid")}
 
 
 class FormError(Exception):
@@ -65,21 +67,21 @@ def _check_origin() -> None:
     origin = request.headers.get("Origin")
     if request.headers.get("Sec-Fetch-Site") == "cross-site" or (
             origin and urlsplit(origin).netloc != request.host):  # "null" (a sandboxed frame) too
-        raise FormError(403, ["this form can only be posted from the dashboard itself"])
+        raise FormError(403, [_("this form can only be posted from the dashboard itself")])
 
 
 def _read_form() -> Form:
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise FormError(413, [f"the form is over {MAX_BODY_BYTES // 1024} KiB"])
+        raise FormError(413, [_("the form is over %(size)s KiB", size=MAX_BODY_BYTES // 1024)])
     request.max_content_length = MAX_BODY_BYTES  # also for a body without Content-Length
     try:
         fields = request.form
     except RequestEntityTooLarge:
-        raise FormError(413, [f"the form is over {MAX_BODY_BYTES // 1024} KiB"]) from None
+        raise FormError(413, [_("the form is over %(size)s KiB", size=MAX_BODY_BYTES // 1024)]) from None
     form = Form(fields.get("rules", ""), fields.get("from", "").strip(), fields.get("to", "").strip(),
                 fields.get("vendor", "").strip())
     if len(form.rules.encode("utf-8")) > MAX_RULES_BYTES:
-        raise FormError(413, [f"the proposed rules are over {MAX_RULES_BYTES // 1024} KiB"])
+        raise FormError(413, [_("the proposed rules are over %(size)s KiB", size=MAX_RULES_BYTES // 1024)])
     return form
 
 
@@ -90,19 +92,19 @@ def _parse(text: str):
         raise FormError(422, [str(problem) for problem in exc.errors]) from None
 
 
-def _day(text: str, what: str) -> date:
+def _day(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise FormError(400, [f"{what}: use a date, YYYY-MM-DD (UTC)"]) from None
+        raise FormError(400, [_("%(field)s: use a date, YYYY-MM-DD (UTC)", field=field)]) from None
 
 
 def _window(form: Form) -> Period:
     first, last = _day(form.start, "from"), _day(form.end, "to")
     if last < first:
-        raise FormError(400, ["to: the last day must not be before the first"])
+        raise FormError(400, [_("to: the last day must not be before the first")])
     if (last - first).days + 1 > MAX_DAYS:
-        raise FormError(400, [f"from, to: at most {MAX_DAYS} days at a time"])
+        raise FormError(400, [_("from, to: at most %(days)s days at a time", days=MAX_DAYS)])
     start = datetime.combine(first, datetime.min.time(), timezone.utc)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), timezone.utc)
     return Period("month", f"{first:%Y-%m-%d}..{last:%Y-%m-%d}", start, end, "UTC")
@@ -117,7 +119,7 @@ def _rows(comparison, names: dict[str, str]) -> list[dict]:
             was, now = comparison.before.get((vendor, metric)), comparison.after.get((vendor, metric))
             change = (None if was is None or now is None or was.attainment is None or now.attainment is None
                       else now.attainment - was.attainment)
-            rows.append({"vendor": "All vendors" if vendor == ALL else names.get(vendor, vendor),
+            rows.append({"vendor": _("All vendors") if vendor == ALL else names.get(vendor, vendor),
                          "metric": metric, "before": was, "after": now, "change": change})
     return rows
 
@@ -134,16 +136,16 @@ def backtest():
         names = vendor_names(book.rules) | vendor_names(proposed)
         vendor = form.vendor or None
         if vendor is not None and vendor not in names:
-            raise FormError(400, [f"vendor: no vendor {vendor!r} in either rules file"])
+            raise FormError(400, [_("vendor: no vendor %(vendor)s in either rules file", vendor=repr(vendor))])
     except FormError as exc:
-        return render_page("dashboard/backtest.html", exc.status, title="Backtest", form=form, errors=exc.lines,
-                           error_title=ERROR_TITLES[exc.status], comparison=None, max_days=MAX_DAYS)
+        return render_page("dashboard/backtest.html", exc.status, title=_("Backtest"), form=form, errors=exc.lines,
+                           error_title=_(ERROR_TITLES[exc.status]), comparison=None, max_days=MAX_DAYS)
     started = time.perf_counter()
     database = context.database()
     with database.reading() as session:  # tickets pinned by `rules apply` stay pinned on both sides
         schedule = load_schedule(session, book.rules)
     comparison = run_backtest(database, schedule, schedule.with_current(proposed), window, now, vendor)
-    return render_page("dashboard/backtest.html", title="Backtest", form=form, errors=[], comparison=comparison,
+    return render_page("dashboard/backtest.html", title=_("Backtest"), form=form, errors=[], comparison=comparison,
                        rows=_rows(comparison, names), changes=comparison.changes[:CHANGES_SHOWN],
                        seconds=time.perf_counter() - started, proposed=proposed, current=book.rules,
                        max_days=MAX_DAYS)

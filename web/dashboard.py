@@ -13,18 +13,29 @@ SLAWATCH_FIGURES_SECONDS and stores them (store.figures); a page counts them its
 stored ones are missing, older than FRESH_REFRESHES intervals or of other rules. Who may see the
 pages is web/auth.py's decision; a caller limited to some vendors (g.slawatch_vendors) sees only
 those vendors' figures, tickets and breaches, and gets 403 for another vendor's page.
+
+Every page is in the reader's language (web/i18n.py: `?lang=`, Accept-Language, the rules'
+`locale:`): texts through the catalog (`_()` here and in the templates, N_ for the constant names
+below), dates, durations, percentages and period labels through the filters below (Babel's forms
+in Chinese), a language switch at each page's foot (docs/i18n.md).
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+from babel import Locale, lists, units
 from flask import Blueprint, current_app, g, render_template
+from flask_babel import gettext as _
 
 from connectors.input_checks import is_issue_key
 from processors.events import EventKind
-from processors.reports import NO_VENDOR, MetricStats
+from processors.i18n import (LOCALES, format_datetime, format_percent, month_label, period_label, quarter_label,
+                             week_label)
+from processors.periods import Period
+from processors.reports import MetricStats
 from processors.rules import COMMUNICATION_METRICS, METRICS
 from store import dashboard as queries
 from store.figures import dashboard_periods, page_figures
@@ -34,41 +45,76 @@ from store.quarantine import list_quarantined
 from store.repo import load_events
 from web import context
 from web.auth import forbidden_page, visible
+from web.i18n import page_locale
 from web.svg import attainment_chart
 from web.svg_timeline import clock_timeline, vendor_colour
 
 bp = Blueprint("dashboard", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/dashboard")
 FRESH_REFRESHES = 3  # stored figures serve while younger than this many SLAWATCH_FIGURES_SECONDS
-METRIC_NAMES = {"first_response": "First response", "resolution": "Resolution",
-                "next_response": "Next response", "periodic_update": "Periodic update"}
-ENDINGS = {"response": "a response", "resolution": "the resolution", "handaway": "a hand-away"}
+
+
+def N_(message: str) -> str:
+    """Marks a constant for the catalog; it is translated where it is shown (docs/i18n.md)."""
+    return message
+
+
+METRIC_NAMES = {"first_response": N_("First response"), "resolution": N_("Resolution"),
+                "next_response": N_("Next response"), "periodic_update": N_("Periodic update")}
+ENDINGS = {"response": N_("a response"), "resolution": N_("the resolution"), "handaway": N_("a hand-away")}
+STATES = {"running": N_("running"), "paused": N_("paused"), "stopped": N_("stopped")}
+EVENTS = {EventKind.CREATED: N_("created"), EventKind.COMMENTED: N_("commented"),
+          EventKind.STATUS_CHANGED: N_("status changed"), EventKind.ASSIGNEE_CHANGED: N_("assignee changed"),
+          EventKind.PRIORITY_CHANGED: N_("priority changed"), EventKind.FIELDS_CHANGED: N_("fields changed"),
+          EventKind.RESOLVED: N_("resolved"), EventKind.REOPENED: N_("reopened"), EventKind.DELETED: N_("deleted"),
+          EventKind.SLACK_RESPONSE: N_("Slack response")}
+_LABEL = re.compile(r"(\d{4})-(?:W(\d{2})|Q(\d)|(\d{2}))")
 
 
 def _zone() -> str:
     return context.rulebook().rules.reports.weekly.timezone
 
 
+# The page's locale decides the figures' form: English keeps the compact forms the pages always
+# had ("85.7%", "1d 4h 5m", "2026-11-20 14:05", "2026-W47"); another locale gets Babel's (CLDR)
+# forms through processors/i18n.py: "85.7%", "1天4小时5分钟", "2026/11/20 14:05", "2026年第47周".
+
+
 @bp.app_template_filter("pct")
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.1f}%"
+    if value is None:
+        return "–"
+    return f"{value * 100:.1f}%" if page_locale() == "en" else format_percent(value, page_locale())
 
 
 @bp.app_template_filter("target")
 def _target(value: float | None) -> str:
     """A target share, "85%" (or "87.5%"): short enough for the narrow Target column."""
-    return "–" if value is None else f"{value * 100:.1f}".removesuffix(".0") + "%"
+    if value is None:
+        return "–"
+    if page_locale() == "en":
+        return f"{value * 100:.1f}".removesuffix(".0") + "%"
+    return format_percent(value, page_locale()).replace(".0%", "%")
 
 
 @bp.app_template_filter("duration")
 def _duration(seconds: int | float | None, days: bool = True) -> str:
-    """"1d 4h 5m" (wall-clock time); with days=False "28h 5m" (business time: no day is 24h)."""
+    """"1d 4h 5m" (wall-clock time); with days=False "28h 5m" (business time: no day is 24h).
+    In Chinese "1天4小时5分钟", "28小时5分钟" (Babel's narrow units)."""
     if seconds is None:
         return "–"
     sign, seconds = ("−" if seconds < 0 else ""), abs(int(seconds))
     days, rest = divmod(seconds, 86400) if days else (0, seconds)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
+    locale = page_locale()
+    if locale != "en":
+        counts = [(days, "duration-day"), (hours, "duration-hour"),
+                  (minutes if minutes or not (days or hours) else 0, "duration-minute")]
+        parts = [units.format_unit(n, unit, length="narrow", locale=locale) for n, unit in counts if n]
+        if not parts:
+            parts = [units.format_unit(0, "duration-minute", length="narrow", locale=locale)]
+        return sign + lists.format_list(parts, style="unit-narrow", locale=locale)
     parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m" if minutes or not (days or hours) else ""]
     return sign + " ".join(p for p in parts if p)
 
@@ -77,7 +123,27 @@ def _duration(seconds: int | float | None, days: bool = True) -> str:
 def _when(at: datetime | None) -> str:
     if at is None:
         return "–"
+    if page_locale() != "en":
+        return format_datetime(at, page_locale(), _zone(), "short")
     return at.astimezone(ZoneInfo(_zone())).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.app_template_filter("period_name")
+def _period_name(period: Period | str) -> str:
+    """A period (or its machine label, "2026-W47", "2026-Q4", "2026-11") as the reader writes it:
+    the label itself in English, "2026年第47周" in Chinese. Links and data attributes keep the label."""
+    locale = page_locale()
+    if isinstance(period, Period):
+        return period.label if locale == "en" else period_label(period, locale)
+    found = _LABEL.fullmatch(period)
+    if locale == "en" or found is None:
+        return period
+    year, week, quarter, month = found.groups()
+    if week:
+        return week_label(int(year), int(week), locale)
+    if quarter:
+        return quarter_label(int(year), int(quarter), locale)
+    return month_label(int(year), int(month), locale)
 
 
 @bp.app_template_filter("hhmm")
@@ -85,16 +151,33 @@ def _hhmm(at: datetime) -> str:
     return at.astimezone(ZoneInfo(_zone())).strftime("%H:%M")
 
 
+def _week_tick(label: str) -> str:
+    """The chart's short week label: "W47" ("2026-W47"), "第47周" in Chinese."""
+    return _("W%(week)02d", week=int(label[-2:]))
+
+
 def _names() -> dict[str | None, str]:
     names: dict[str | None, str] = {v.id: v.name for v in context.rulebook().rules.vendors}
-    names[None] = NO_VENDOR
+    names[None] = _("no vendor")  # = processors.reports.NO_VENDOR
     return names
+
+
+def _translated(names: dict) -> dict:
+    return {key: _(name) for key, name in names.items()}
+
+
+def languages() -> list[tuple[str, str]]:
+    """The language switch: each locale Slawatch speaks, named in its own language."""
+    return [(name, Locale.parse(name).get_language_name(name)) for name in LOCALES]
 
 
 def render_page(template: str, status: int = 200, **values):
     values.setdefault("zone", _zone())
-    values.setdefault("metric_names", METRIC_NAMES)
-    values.setdefault("endings", ENDINGS)
+    values.setdefault("metric_names", _translated(METRIC_NAMES))
+    values.setdefault("endings", _translated(ENDINGS))
+    values.setdefault("state_names", _translated(STATES))
+    values.setdefault("event_names", {kind.value: _(name) for kind, name in EVENTS.items()})
+    values.setdefault("languages", languages())
     values.setdefault("vendor_names", _names())
     values["nav_vendors"] = {id: name for id, name in values["vendor_names"].items() if id and visible(id)}
     values["every_vendor"] = g.get("slawatch_vendors") is None
@@ -103,7 +186,8 @@ def render_page(template: str, status: int = 200, **values):
 
 
 def _not_found(what: str):
-    return render_page("dashboard/not_found.html", 404, title="Not found", what=what)
+    """`what`: the whole sentence, translated ("There is no ticket NET-9 in this store.")."""
+    return render_page("dashboard/not_found.html", 404, title=_("Not found"), what=what)
 
 
 def _figures(rules, periods, now: datetime):
@@ -141,7 +225,7 @@ def overview():
     vendors = [(v.id, v.name, _section(figures, v.id, week, shown=shown), _section(figures, v.id, quarter, shown=shown))
                for v in rules.vendors if visible(v.id)]
     targets = {**rules.targets, **{m: rules.target_of(m) for m in shown}}
-    return render_page("dashboard/overview.html", title="Service levels", now=now, week=week, quarter=quarter,
+    return render_page("dashboard/overview.html", title=_("Service levels"), now=now, week=week, quarter=quarter,
                        vendors=vendors, targets=targets, soon=soon, breaches=breaches,
                        breach_count=breach_count, metrics=shown, as_of=as_of, late=late)
 
@@ -156,7 +240,7 @@ def vendor(vendor_id: str):
     rules, now = context.rulebook().rules, context.now()
     found = next((v for v in rules.vendors if v.id == vendor_id), None)
     if found is None:
-        return _not_found(f"vendor {vendor_id}")
+        return _not_found(_("There is no vendor %(vendor)s in this store.", vendor=vendor_id))
     if not visible(vendor_id):
         return forbidden_page()
     periods = dashboard_periods(rules, now)
@@ -172,8 +256,10 @@ def vendor(vendor_id: str):
     card.communication = {m: s for m in COMMUNICATION_METRICS if (s := figures.stats(vendor_id, quarter, m)) and s.counted}
     labels = [period.label for period in weeks]
     series = {m: [values.get(m) for _, values in trend] for m in METRICS}
-    chart = attainment_chart(f"{found.name}: attainment per week, {labels[0]} to {labels[-1]}",
-                             labels, series, rules.targets)
+    title = _("%(vendor)s: attainment per week, %(first)s to %(last)s", vendor=found.name,
+              first=_period_name(weeks[0]), last=_period_name(weeks[-1]))
+    chart = attainment_chart(title, [_week_tick(label) for label in labels], series, rules.targets,
+                             {m: _("%(metric)s (dashed: target)", metric=_(METRIC_NAMES[m])) for m in series})
     return render_page("dashboard/vendor.html", title=found.name, vendor=found, trend=trend, chart=chart,
                        card=card, quarter=quarter, months=months, worst=worst, targets=rules.targets, metrics=METRICS,
                        as_of=as_of, late=late,
@@ -209,15 +295,15 @@ def _axis(row: Ticket, clocks: list, now: datetime) -> tuple[datetime, datetime]
 def ticket(key: str):
     rules = context.rulebook().rules
     if not is_issue_key(key):
-        return _not_found("that ticket")
+        return _not_found(_("There is no such ticket in this store."))
     with context.database().reading() as session:
         row = session.get(Ticket, key)
         if row is None:
-            return _not_found(f"ticket {key}")
+            return _not_found(_("There is no ticket %(ticket)s in this store.", ticket=key))
         events = load_events(session, key)
         clocks = queries.ticket_clocks(session, key)
     if not (visible(row.vendor) or any(visible(clock.vendor) for clock, _ in clocks)):
-        return _not_found(f"ticket {key}")  # as if it were not there: its key says nothing
+        return _not_found(_("There is no ticket %(ticket)s in this store.", ticket=key))  # as if it were not there: its key says nothing
     policies = {policy.name: policy for policy in rules.policies}
     explained = []
     axis = _axis(row, [clock for clock, _ in clocks], context.now()) if clocks else None
@@ -245,7 +331,7 @@ def rules_page():
         quarantined = list_quarantined(session)
     error = ({"lines": list(book.last_error.lines), "at": book.last_error.at} if book.last_error
              else stored_error)
-    return render_page("dashboard/rules.html", title="Rules", rules=book.rules, path=book.path,
+    return render_page("dashboard/rules.html", title=_("Rules"), rules=book.rules, path=book.path,
                        loaded_at=book.loaded_at, versions=versions, error=error, quarantined=quarantined,
                        form=backtest_page.default_form(context.now(), book.rules.text),
                        max_days=backtest_page.MAX_DAYS)

@@ -1,6 +1,7 @@
 """`slawatch demo`: a realistic generated history, fed through the real ingestion path.
 
     summary = fill(database, rules, now, tickets=1000, weeks=12, seed=7)
+    summary = fill(database, read_rules(str(rules_path("zh_CN"))), now, locale="zh_CN")
 
 Three vendors (projects NET, APP, OPS of web/demo_rules.yaml), tickets created over the last
 `weeks` weeks before `now`: assignment, internal notes, first answers, "Waiting for customer"
@@ -10,6 +11,12 @@ its tickets first, some are handed back and forth, and customers and Globex trad
 store.ingest.ingest_delivery, exactly as /webhooks/jira does, one delivery per ticket. Then some
 breaches are acknowledged or excused, and some resolved tickets get survey answers. The same
 seed and `now` give the same history.
+
+With locale="zh_CN" (`slawatch demo --locale zh_CN`) the same stories are told by a Chinese cast
+(CASTS): ticket summaries, comments, people, projects and excuses in Chinese, judged by
+web/demo_rules_zh_CN.yaml (`locale: zh_CN`, the vendors 华东运维服务, 智远应用服务 and 恒信运维服务,
+the same calendars, Asia/Shanghai). Jira's own words stay as Jira sends them: statuses
+("In Progress", "Waiting for customer"), priorities, issue types.
 """
 from __future__ import annotations
 
@@ -31,7 +38,13 @@ from store.models import ClockRow, Survey, Ticket
 from store.slack import Breach, acknowledge, breach_key, excuse
 
 RULES_PATH = Path(__file__).with_name("demo_rules.yaml")
+RULES_PATHS = {"en": RULES_PATH, "zh_CN": Path(__file__).with_name("demo_rules_zh_CN.yaml")}
 SOURCE = "jira"
+
+
+def rules_path(locale: str = "en") -> Path:
+    """The demo's rules for `locale` ("en" or "zh_CN"); KeyError for another."""
+    return RULES_PATHS[locale]
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,54 @@ WORDS = {"site": ("Lyon", "Shanghai", "Berlin", "Pune"), "n": ("2", "3", "5", "7
          "host": ("db-03", "web-01", "build-02", "mail-01", "files-04")}
 EXCUSES = ("Customer asked to wait for their change window", "Jira was down for maintenance",
            "Duplicate of an incident already being handled", "Waiting on a third-party carrier")
+LINES = {"internal": "Internal: checking the logs first.", "hello": "Hello {name}, we are looking into it.",
+         "information": "Here is the information you asked for.",
+         "fixed": "Fixed the remaining part, please check.", "on_it": "Hello, Globex here: we are on it.",
+         "thanks": "Thanks, we have what we need now.", "news": "Any news on this?",
+         "working": "Still working on it, update tomorrow."}
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who and what a demo history speaks of, in one language."""
+    vendors: tuple[Vendor, ...]
+    customers: tuple[DemoUser, ...]
+    lead: DemoUser
+    words: dict[str, tuple[str, ...]]
+    excuses: tuple[str, ...]
+    lines: dict[str, str]  # the comments; "hello" greets the reporter by {name}
+    first_name: Any  # the reporter's name as the greeting says it
+
+
+# The Chinese cast: the same vendors (projects, agents' count, speeds), Chinese names and words.
+# Each tuple the stories draw from has the English one's length, so a seed gives the same story.
+VENDORS_ZH = (
+    Vendor("NET", "网络", (demo_user("陈伟"), demo_user("李娜"), demo_user("张敏")), 6, 30,
+           ("{site}办公室 VPN 频繁断线", "{n}楼 Wi-Fi 很慢", "为 {app} 开通防火墙规则",
+            "{site}办公室新增交换机端口", "DNS 无法解析 {app}")),
+    Vendor("APP", "业务应用", (demo_user("刘洋"), demo_user("赵静")), 12, 40,
+           ("{app} 无法登录", "{app} 报表合计有误", "为新员工开通 {app} 权限",
+            "{app} 自周一起非常慢", "{app} 导出超时")),
+    Vendor("OPS", "运维", (demo_user("孙强"), demo_user("周杰"), demo_user("吴磊")),
+           0.6, 7, ("{host} 备份失败", "{host} 磁盘即将写满", "{host} 无响应",
+                    "{host} 证书即将过期", "在 {host} 上重启 {app}")),
+)
+CUSTOMERS_ZH = tuple(demo_user(name, f"{email}@client.example", customer=True) for name, email in (
+    ("王芳", "wangfang"), ("李强", "liqiang"), ("张丽", "zhangli"), ("刘军", "liujun"), ("陈静", "chenjing"),
+    ("杨帆", "yangfan"), ("黄磊", "huanglei"), ("赵敏", "zhaomin"), ("周婷", "zhouting"), ("吴昊", "wuhao")))
+CAST_EN = Cast(VENDORS, CUSTOMERS, LEAD, WORDS, EXCUSES, LINES, lambda name: name.split()[0])
+CAST_ZH = Cast(
+    VENDORS_ZH, CUSTOMERS_ZH, demo_user("郑丽", "zhengli@acme.example"),
+    {"site": ("上海", "北京", "深圳", "成都"), "n": ("2", "3", "5", "7"),
+     "app": ("SAP", "Salesforce", "Jira", "Confluence", "用友 U8", "<薪酬 & 人事>"),
+     "host": ("db-03", "web-01", "build-02", "mail-01", "files-04")},
+    ("客户要求等到其变更窗口再处理", "Jira 停机维护", "与正在处理的事件重复", "等待第三方运营商"),
+    {"internal": "内部：先查看日志。", "hello": "{name}，您好！我们正在处理。",
+     "information": "这是您要的信息。", "fixed": "剩余问题已修复，请确认。",
+     "on_it": "您好，这里是智远应用服务：我们正在处理。", "thanks": "谢谢，所需信息已齐全。",
+     "news": "请问有进展吗？", "working": "仍在处理中，明天更新进展。"},
+    lambda name: name)
+CASTS = {"en": CAST_EN, "zh_CN": CAST_ZH}
 
 
 def store_is_empty(db: Database) -> bool:
@@ -72,20 +133,22 @@ def store_is_empty(db: Database) -> bool:
 
 
 def fill(db: Database, rules: Rules, now: datetime, tickets: int = 1000, weeks: int = 12,
-         seed: int = 7) -> dict[str, int]:
-    """Generate and ingest the history; returns counts of what was stored."""
+         seed: int = 7, locale: str = "en") -> dict[str, int]:
+    """Generate and ingest the history; returns counts of what was stored. `locale`: the cast's
+    language ("en", "zh_CN"; the rules should be rules_path(locale)'s)."""
+    cast = CASTS[locale]
     rng = random.Random(seed)
     counts = {"tickets": 0, "payloads": 0, "events": 0, "acknowledged": 0, "excused": 0, "surveys": 0}
     start = now - timedelta(weeks=weeks)
     for number, created_at in enumerate(_creation_times(rng, start, now, tickets), start=1):
-        vendor = VENDORS[rng.choices(range(len(VENDORS)), weights=(4, 3, 3))[0]]
-        payloads = list(_story(rng, vendor, f"{vendor.project}-{number}", created_at, now))
+        vendor = cast.vendors[rng.choices(range(len(cast.vendors)), weights=(4, 3, 3))[0]]
+        payloads = list(_story(rng, cast, vendor, f"{vendor.project}-{number}", created_at, now))
         events = [event for payload in payloads for event in parse_webhook(payload)]
         result = ingest_delivery(db, SOURCE, f"demo-{seed}-{vendor.project}-{number}", events, rules, now)
         counts["tickets"] += 1
         counts["payloads"] += len(payloads)
         counts["events"] += result.new_events
-    counts.update(db.write(lambda session: _manage(session, rng, now)))
+    counts.update(db.write(lambda session: _manage(session, rng, now, cast)))
     return counts
 
 
@@ -105,35 +168,37 @@ def _hours(rng: random.Random, mean: float) -> timedelta:
     return timedelta(seconds=int(rng.expovariate(1 / mean) * 3600) + 60)
 
 
-def _summary(rng: random.Random, vendor: Vendor) -> str:
+def _summary(rng: random.Random, vendor: Vendor, words: dict[str, tuple[str, ...]]) -> str:
     template = rng.choice(vendor.topics)
-    return template.format(**{k: rng.choice(v) for k, v in WORDS.items()})
+    return template.format(**{k: rng.choice(v) for k, v in words.items()})
 
 
-def _story(rng: random.Random, vendor: Vendor, key: str, at: datetime, now: datetime) -> Iterator[dict[str, Any]]:
+def _story(rng: random.Random, cast: Cast, vendor: Vendor, key: str, at: datetime,
+           now: datetime) -> Iterator[dict[str, Any]]:
     """The payloads of one ticket's life, stopping at `now`."""
-    reporter, agent = rng.choice(CUSTOMERS), rng.choice(vendor.agents)
+    reporter, agent = rng.choice(cast.customers), rng.choice(vendor.agents)
+    lead, lines = cast.lead, cast.lines
     priority = rng.choices(("High", "Medium", "Low"), weights=(2, 6, 2))[0]
-    issue = DemoIssue(key, at, reporter, _summary(rng, vendor), vendor.project_name, priority=priority,
+    issue = DemoIssue(key, at, reporter, _summary(rng, vendor, cast.words), vendor.project_name, priority=priority,
                       issuetype="Incident" if vendor.project == "OPS" else "Service Request")
     yield issue.created()
     if vendor.project == "APP":  # the client's desk triages first, then hands it to Globex
-        yield from _handed_off(rng, vendor, issue, reporter, agent, at, now)
+        yield from _handed_off(rng, cast, vendor, issue, reporter, agent, at, now)
         return
-    steps = [(at + timedelta(minutes=rng.randint(2, 40)), lambda t: issue.assigned(t, agent, LEAD))]
+    steps = [(at + timedelta(minutes=rng.randint(2, 40)), lambda t: issue.assigned(t, agent, lead))]
     if rng.random() < 0.3:
         steps.append((steps[-1][0] + timedelta(minutes=5),
-                      lambda t: issue.commented(t, agent, "Internal: checking the logs first.", public=False)))
+                      lambda t: issue.commented(t, agent, lines["internal"], public=False)))
     answered = at + _hours(rng, vendor.response_hours)
-    steps.append((answered, lambda t: issue.commented(t, agent, f"Hello {reporter.display_name.split()[0]}, "
-                                                                "we are looking into it.")))
+    hello = lines["hello"].format(name=cast.first_name(reporter.display_name))
+    steps.append((answered, lambda t: issue.commented(t, agent, hello)))
     steps.append((answered + timedelta(minutes=3), lambda t: issue.transition(t, "In Progress", agent)))
     t = answered + timedelta(minutes=3)
     if rng.random() < 0.25:  # a question to the customer pauses the clocks
         t += _hours(rng, vendor.work_hours / 4)
         steps.append((t, lambda t: issue.transition(t, "Waiting for customer", agent)))
         t += _hours(rng, 20)
-        steps.append((t, lambda t: issue.commented(t, reporter, "Here is the information you asked for.")))
+        steps.append((t, lambda t: issue.commented(t, reporter, lines["information"])))
         steps.append((t + timedelta(minutes=10), lambda t: issue.transition(t, "In Progress", agent)))
     t += _hours(rng, vendor.work_hours)
     steps.append((t, lambda t: issue.resolved(t, agent)))
@@ -141,7 +206,7 @@ def _story(rng: random.Random, vendor: Vendor, key: str, at: datetime, now: date
         t += _hours(rng, 24)
         steps.append((t, lambda t: issue.reopened(t, reporter)))
         t += _hours(rng, vendor.work_hours / 2)
-        steps.append((t, lambda t: issue.commented(t, agent, "Fixed the remaining part, please check.")))
+        steps.append((t, lambda t: issue.commented(t, agent, lines["fixed"])))
         steps.append((t + timedelta(minutes=2), lambda t: issue.resolved(t, agent)))
     for when, step in steps:
         if when >= now:
@@ -149,26 +214,27 @@ def _story(rng: random.Random, vendor: Vendor, key: str, at: datetime, now: date
         yield step(when.replace(microsecond=0))
 
 
-def _handed_off(rng: random.Random, vendor: Vendor, issue: DemoIssue, reporter: DemoUser, agent: DemoUser,
-                at: datetime, now: datetime) -> Iterator[dict[str, Any]]:
-    """An APP ticket: the desk (LEAD) triages it, hands it to Globex; Globex answers, sometimes
-    hands it back and gets it again, trades replies with the customer, resolves it."""
+def _handed_off(rng: random.Random, cast: Cast, vendor: Vendor, issue: DemoIssue, reporter: DemoUser,
+                agent: DemoUser, at: datetime, now: datetime) -> Iterator[dict[str, Any]]:
+    """An APP ticket: the desk (the cast's lead) triages it, hands it to Globex; Globex answers,
+    sometimes hands it back and gets it again, trades replies with the customer, resolves it."""
+    lead, lines = cast.lead, cast.lines
     t = at + _hours(rng, 2)
-    steps = [(t, lambda t: issue.assigned(t, agent, LEAD))]
+    steps = [(t, lambda t: issue.assigned(t, agent, lead))]
     t += _hours(rng, vendor.response_hours / 3)
-    steps.append((t, lambda t: issue.commented(t, agent, "Hello, Globex here: we are on it.")))
+    steps.append((t, lambda t: issue.commented(t, agent, lines["on_it"])))
     if rng.random() < 0.2:  # handed back to the desk for more details, then to Globex again
         t += _hours(rng, 4)
-        steps.append((t, lambda t: issue.assigned(t, LEAD, agent)))
+        steps.append((t, lambda t: issue.assigned(t, lead, agent)))
         t += _hours(rng, 3)
-        steps.append((t, lambda t: issue.assigned(t, agent, LEAD)))
+        steps.append((t, lambda t: issue.assigned(t, agent, lead)))
         t += _hours(rng, vendor.response_hours / 3)
-        steps.append((t, lambda t: issue.commented(t, agent, "Thanks, we have what we need now.")))
+        steps.append((t, lambda t: issue.commented(t, agent, lines["thanks"])))
     for _ in range(rng.choice((0, 1, 1, 2))):  # the customer asks, Globex replies
         t += _hours(rng, 6)
-        steps.append((t, lambda t: issue.commented(t, reporter, "Any news on this?")))
+        steps.append((t, lambda t: issue.commented(t, reporter, lines["news"])))
         t += _hours(rng, 5)
-        steps.append((t, lambda t: issue.commented(t, agent, "Still working on it, update tomorrow.")))
+        steps.append((t, lambda t: issue.commented(t, agent, lines["working"])))
     t += _hours(rng, vendor.work_hours / 2)
     steps.append((t, lambda t: issue.resolved(t, agent)))
     for when, step in steps:
@@ -181,7 +247,7 @@ def _token(ticket: str, cycle: int) -> str:
     return hashlib.sha256(f"demo:{ticket}:{cycle}".encode()).hexdigest()[:32]
 
 
-def _manage(session, rng: random.Random, now: datetime) -> dict[str, int]:
+def _manage(session, rng: random.Random, now: datetime, cast: Cast = CAST_EN) -> dict[str, int]:
     """Managers acknowledge or excuse some breaches; reporters answer some surveys."""
     counts = {"acknowledged": 0, "excused": 0, "surveys": 0}
     breached = session.execute(select(ClockRow.ticket, ClockRow.metric, ClockRow.cycle, ClockRow.breached_at)
@@ -192,10 +258,10 @@ def _manage(session, rng: random.Random, now: datetime) -> dict[str, int]:
         at = min(now, breached_at + timedelta(minutes=rng.randint(5, 240)))
         roll = rng.random()
         if roll < 0.12:
-            excuse(session, breach, LEAD.display_name, rng.choice(EXCUSES), at)
+            excuse(session, breach, cast.lead.display_name, rng.choice(cast.excuses), at)
             counts["excused"] += 1
         elif roll < 0.55:
-            acknowledge(session, breach, LEAD.display_name, at)
+            acknowledge(session, breach, cast.lead.display_name, at)
             counts["acknowledged"] += 1
     resolved = session.execute(select(ClockRow.ticket, ClockRow.cycle, ClockRow.vendor, ClockRow.stopped_at,
                                       ClockRow.breached_at)

@@ -1,4 +1,7 @@
-"""A small inline SVG line chart of weekly attainment (no JavaScript, no image files)."""
+"""A small inline SVG line chart of weekly attainment (no JavaScript, no image files).
+
+The words come translated from the caller (web/dashboard.py, in the page's language): the title,
+the x-axis labels and each metric's legend ("First response (dashed: target)")."""
 from __future__ import annotations
 
 from typing import Mapping, Sequence
@@ -6,13 +9,13 @@ from typing import Mapping, Sequence
 from markupsafe import Markup, escape
 
 COLOURS = {"first_response": "#1f5fa8", "resolution": "#8a4b00"}
-LABELS = {"first_response": "First response", "resolution": "Resolution"}
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 240, 44, 12, 12, 40
 
 
 def attainment_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float | None]],
-                     targets: Mapping[str, float]) -> Markup:
-    """One line per metric (fractions 0..1, None: nothing counted) and a dashed target line."""
+                     targets: Mapping[str, float], legends: Mapping[str, str]) -> Markup:
+    """One line per metric (fractions 0..1, None: nothing counted) and a dashed target line.
+    `labels`: one short label per week ("W47"); `legends`: each metric's legend."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(labels) - 1, 1)
 
@@ -30,7 +33,7 @@ def attainment_chart(title: str, labels: Sequence[str], series: Mapping[str, Seq
     for i, label in enumerate(labels):
         if (len(labels) - 1 - i) % 2 == 0:  # every other week, ending with the last
             parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
-                         f'{escape(label[-3:])}</text>')
+                         f'{escape(label)}</text>')
     for metric, values in series.items():
         colour = COLOURS.get(metric, "#333")
         if metric in targets:
@@ -45,7 +48,7 @@ def attainment_chart(title: str, labels: Sequence[str], series: Mapping[str, Seq
     for metric in series:
         parts.append(f'<rect x="{legend_x}" y="{HEIGHT - 14}" width="12" height="4" '
                      f'fill="{COLOURS.get(metric, "#333")}"/><text x="{legend_x + 16}" y="{HEIGHT - 9}">'
-                     f'{escape(LABELS.get(metric, metric))} (dashed: target)</text>')
+                     f'{escape(legends.get(metric, metric))}</text>')
         legend_x += 250
     parts.append("</svg>")
     return Markup("".join(parts))
