@@ -150,7 +150,12 @@ def test_vendor_page(demo_app):
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "<svg" in body and "Globex Services: attainment per week" in body
-    assert body.count('data-period="2026-W') == 24  # 12 weeks x 2 metrics
+    # 12 weeks x 4 metrics: globex's hand-off policy measures next_response and periodic_update too,
+    # and they have their weekly line and their months like the two ticket metrics (issue 11)
+    assert body.count('data-period="2026-W') == 48
+    assert ">Next response (dashed: target)</text>" in body and ">Periodic update (dashed: target)</text>" in body
+    # the scorecard: each of the 4 metrics has its quarter and its 3 months
+    assert body.count('data-period="month"') == 4 * 3 and body.count('data-period="quarter"') >= 4
     assert "Scorecard 2026-Q4" in body and "Worst breaches this quarter" in body
 
 

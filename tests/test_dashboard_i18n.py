@@ -100,7 +100,10 @@ def test_vendor_page_in_chinese(en_demo):
     assert ">首次响应（虚线：目标）</text>" in body and ">第48周</text>" in body and ">W48</text>" not in body
     assert "<h2>每周达标率</h2>" in body and "<h2>季度考核：2026年第4季度</h2>" in body
     assert "<h2>本季度最严重的违约</h2>" in body and '<th scope="row">2026年第37周</th>' in body
-    assert body.count('data-period="2026-W') == 24  # the machine labels stay in the attributes
+    # the machine labels stay in the attributes: 12 weeks x 4 metrics (globex's hand-off policy
+    # measures next_response and periodic_update besides the two ticket metrics)
+    assert body.count('data-period="2026-W') == 48
+    assert ">下次响应（虚线：目标）</text>" in body and ">定期更新（虚线：目标）</text>" in body
     assert '2026年第4季度：<a href="/exports/clocks.csv?period=2026-Q4&amp;vendor=globex" download>CSV</a>' in body
 
 

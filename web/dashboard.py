@@ -204,7 +204,7 @@ def _section(figures, vendor_id: str, period, previous_period=None, shown=METRIC
     previous_values = {}
     if previous_period is not None:
         previous_values = {m: s.attainment if (s := figures.stats(vendor_id, previous_period, m)) else None
-                           for m in METRICS}
+                           for m in shown}
     return SimpleNamespace(metrics=metrics, opened=figures.opened.get(key, 0), resolved=figures.resolved.get(key, 0),
                            breaches=figures.breaches.get(key, 0), excused=figures.excused.get(key, 0),
                            satisfaction=figures.satisfaction.get(key, {}), previous=previous_values)
@@ -249,21 +249,22 @@ def vendor(vendor_id: str):
     with context.database().reading() as session:
         worst = queries.worst_breaches(session, vendor_id, quarter.start, quarter.end)
         late = late_change_counts(session, vendor=vendor_id)
-    trend = [(week, {m: s.attainment if (s := figures.stats(vendor_id, week, m)) else None for m in METRICS})
+    shown = shown_metrics(rules)
+    trend = [(week, {m: s.attainment if (s := figures.stats(vendor_id, week, m)) else None for m in shown})
              for week in weeks]
-    card = _section(figures, vendor_id, quarter, periods.last_quarter)
-    card.monthly = {m: tuple(_section(figures, vendor_id, month).metrics[m] for month in months) for m in METRICS}
-    card.communication = {m: s for m in COMMUNICATION_METRICS if (s := figures.stats(vendor_id, quarter, m)) and s.counted}
+    card = _section(figures, vendor_id, quarter, periods.last_quarter, shown=shown)
+    card.monthly = {m: tuple(_section(figures, vendor_id, month, shown=shown).metrics[m] for month in months)
+                    for m in shown}
+    targets = {**rules.targets, **{m: rules.target_of(m) for m in shown}}
     labels = [period.label for period in weeks]
-    series = {m: [values.get(m) for _, values in trend] for m in METRICS}
+    series = {m: [values.get(m) for _, values in trend] for m in shown}
     title = _("%(vendor)s: attainment per week, %(first)s to %(last)s", vendor=found.name,
               first=_period_name(weeks[0]), last=_period_name(weeks[-1]))
-    chart = attainment_chart(title, [_week_tick(label) for label in labels], series, rules.targets,
+    chart = attainment_chart(title, [_week_tick(label) for label in labels], series, targets,
                              {m: _("%(metric)s (dashed: target)", metric=_(METRIC_NAMES[m])) for m in series})
     return render_page("dashboard/vendor.html", title=found.name, vendor=found, trend=trend, chart=chart,
-                       card=card, quarter=quarter, months=months, worst=worst, targets=rules.targets, metrics=METRICS,
-                       as_of=as_of, late=late,
-                       communication_targets={m: rules.target_of(m) for m in COMMUNICATION_METRICS})
+                       card=card, quarter=quarter, months=months, worst=worst, targets=targets, metrics=shown,
+                       as_of=as_of, late=late)
 
 
 def _pauses(events, pause_statuses) -> list[tuple[datetime, datetime | None]]:
