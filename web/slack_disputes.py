@@ -231,10 +231,10 @@ def decide(action: BlockAction, update_alert, ephemeral):
         if decided is None:
             return _("This dispute was decided already (or Slawatch does not know it).")
         breach = Breach(decided.alert_key, decided.ticket, decided.metric, decided.cycle)
-        thread = translator(thread_locale(session, breach)).gettext
-        verdict = (thread(":scales: %(who)s's dispute (%(reason)s) was approved: the breach is excused by %(by)s.")
-                   if decision == "approved" else
-                   thread(":scales: %(who)s's dispute (%(reason)s) was rejected: the breach counts by %(by)s."))
+        thread = translator(thread_locale(session, breach))
+        verdict = (thread.gettext(":scales: %(who)s's dispute (%(reason)s) was approved: the breach is excused "
+                                  "by %(by)s.") if decision == "approved" else
+                   thread.gettext(":scales: %(who)s's dispute (%(reason)s) was rejected: the breach counts by %(by)s."))
         text = verdict % {"who": f"<@{decided.by}>", "reason": escape(decided.reason), "by": f"<@{action.user_id}>"}
         key = f"{breach.key}:dispute:{decided.id}"
         original = slack_store.breach_message(session, breach)
