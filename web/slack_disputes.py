@@ -59,7 +59,11 @@ def user_locale(user_id: str | None) -> str | None:
         return None
     with context.database().reading() as session:
         user = slack_store.cached_user(session, user_id)
-        return speaks(user.locale) if user is not None else None
+        if user is not None:
+            return speaks(user.locale)
+    now = context.now()
+    context.database().write(lambda session: slack_store.remember_user(session, user_id, now))
+    return None  # the worker looks them up (users.info with include_locale)
 
 
 def reader_locale(user_id: str | None, vendor: str | None = None) -> str:
@@ -102,8 +106,10 @@ def ack_refusal(vendor: str | None, user_id: str, locale: str = "en") -> str | N
                  "this breach. Nothing was changed.") % {"vendor": _vendor_name(vendor)} if vendor
                else _("Only the vendor's managers and staff, approvers and admins (rules.yaml) may "
                       "acknowledge this breach. Nothing was changed."))
-    later = _("If you are listed by email, Slawatch learns yours from Slack within a minute: try again then.")
-    return refusal if email else f"{refusal} {later}"
+    if email:
+        return refusal
+    return _("%(refusal)s If you are listed by email, Slawatch learns yours from Slack within a minute: try "
+             "again then.") % {"refusal": refusal}
 
 
 def excuse_refusal(user_id: str, locale: str = "en", deciding: bool = False) -> str | None:
