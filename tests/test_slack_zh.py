@@ -75,7 +75,8 @@ def test_breach_alert_in_english_is_unchanged():
     assert [f["text"] for f in blocks[1]["fields"]] == [
         "*Priority*\nHigh", "*Vendor*\nACME Outsourcing", "*Metric*\nfirst response", "*Target*\n30m",
         "*Elapsed*\n30m",
-        f"*Breached*\nMon 5 Jan 09:30 CET (<!date^{TOKEN}^{{date_short_pretty}} {{time}}|Mon 5 Jan 09:30 CET> your time)"]
+        f"*Breached*\nMon 5 Jan 09:30 CET (<!date^{TOKEN}^{{date_short_pretty}} {{time}}|Mon 5 Jan 09:30 CET> "
+        "your time)"]
     assert blocks[2]["elements"][0]["text"] == "Why: Policy *urgent* · calendar *berlin-office*"
     assert [b["text"]["text"] for b in blocks[3]["elements"]] == ["Acknowledge", "Excuse…"]
 
