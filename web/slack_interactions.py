@@ -57,6 +57,11 @@ MAX_REASON = 500
 VIEWS_OPEN_TIMEOUT = 2.5  # seconds: the trigger_id is only good for 3
 
 
+def N_(message: str) -> str:
+    """Marks a msgid for `pybabel extract`; translated where it is shown."""
+    return message
+
+
 def done():
     return "", 200
 
@@ -71,13 +76,12 @@ def interaction():
         return survey_answer(action)
     if isinstance(action, BlockAction) and action.action_id in slack_disputes.DECISION_ACTIONS:
         return slack_disputes.decide(action, enqueue_update, ephemeral)
-    _ = translator(reader_locale(getattr(action, "user_id", None))).gettext
     if isinstance(action, BlockAction):
         breach = slack_store.parse_breach_key(action.value)
         if action.action_id not in (slack_blocks.ACK_ACTION, slack_blocks.EXCUSE_ACTION):
-            return ephemeral(_("Slawatch does not know this button."))
+            return _refuse(action.user_id, N_("Slawatch does not know this button."))
         if breach is None:
-            return ephemeral(_("This button does not name an SLA breach Slawatch knows."))
+            return _refuse(action.user_id, N_("This button does not name an SLA breach Slawatch knows."))
         if action.action_id == slack_blocks.ACK_ACTION:
             return acknowledge(action, breach)
         return open_excuse_form(action, breach)
@@ -85,7 +89,12 @@ def interaction():
         return submit_excuse(action)
     if isinstance(action, ViewSubmission) and action.callback_id == slack_disputes.DISPUTE_CALLBACK:
         return slack_disputes.submit_dispute(action, enqueue_update)
-    return ephemeral(_("Slawatch does not handle this kind of interaction."))
+    return _refuse(getattr(action, "user_id", None), N_("Slawatch does not handle this kind of interaction."))
+
+
+def _refuse(user_id: str | None, message: str):
+    """An ephemeral answer in the member's language (theirs, else the rules')."""
+    return ephemeral(translator(reader_locale(user_id)).gettext(message))
 
 
 # ---- acknowledge ---------------------------------------------------------------------------
@@ -257,7 +266,7 @@ def enqueue_excuse_note(session: Session, breach: Breach, text: str, key: str, n
 def survey_answer(action: BlockAction):
     parsed = surveys.parse_action(action.action_id)
     if parsed is None:
-        return ephemeral(translator(reader_locale(action.user_id)).gettext("Slawatch does not know this button."))
+        return _refuse(action.user_id, N_("Slawatch does not know this button."))
     question, score = parsed
     now = context.now()
     rules = context.rulebook().rules
