@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Literal
 
+from processors import i18n
 from processors.rules import Rules, Vendor, format_duration
 
 AlertKind = Literal["warning", "breach", "escalation", "resolved_late", "acknowledged"]
@@ -150,19 +151,30 @@ def jira_effects(clock: ClockView, rules: Rules, now: datetime) -> list[JiraEffe
                               breached_at, write_back.label))
     if write_back.comment:
         out.append(JiraEffect(f"{base}:comment", "comment", clock.ticket, clock.metric,
-                              clock.cycle, breached_at, breach_comment(clock, rules, breached_at)))
+                              clock.cycle, breached_at,
+                              breach_comment(clock, rules, breached_at, rules.locale_for(clock.vendor))))
     return out
 
 
-def breach_comment(clock: ClockView, rules: Rules, breached_at: datetime) -> str:
-    """The comment's text, e.g. `SLA breached: resolution (target 8h business time, policy
-    urgent) at 2026-11-24 10:00 UTC. — Slawatch` (plain text reads the same in wiki markup)."""
+def breach_comment(clock: ClockView, rules: Rules, breached_at: datetime, locale: str = "en") -> str:
+    """The comment's text in the vendor's language, e.g. `SLA breached: resolution (target 8h
+    business time, policy urgent) at 2026-11-24 10:00 UTC. — Slawatch` (plain text reads the same
+    in wiki markup)."""
+    _ = i18n.translator(locale).gettext
     spec = rules.calendar_specs.get(clock.calendar)
-    counted = "" if spec is not None and spec.always_open else " business time"
-    target = format_duration(timedelta(seconds=clock.target_seconds))
-    at = breached_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return (f"SLA breached: {clock.metric.replace('_', ' ')} (target {target}{counted}, "
-            f"policy {clock.policy}) at {at}. — Slawatch")
+    always_open = spec is not None and spec.always_open
+    english = locale == "en"
+    delta = timedelta(seconds=clock.target_seconds)
+    metric = {"first_response": _("first response"), "resolution": _("resolution"),
+              "next_response": _("next response"), "periodic_update": _("periodic update")}.get(clock.metric)
+    values = {"metric": metric or clock.metric.replace("_", " "), "policy": clock.policy,
+              "target": format_duration(delta) if english else i18n.format_duration(delta, locale),
+              "at": (breached_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M") if english
+                     else i18n.format_datetime(breached_at, locale, "UTC", "short"))}
+    if always_open:
+        return _("SLA breached: %(metric)s (target %(target)s, policy %(policy)s) at %(at)s UTC. — Slawatch") % values
+    return _("SLA breached: %(metric)s (target %(target)s business time, policy %(policy)s) at %(at)s UTC. "
+             "— Slawatch") % values
 
 
 def acknowledged_alert(clock: ClockView, rules: Rules, by: str, at: datetime,

@@ -68,17 +68,24 @@ class PlanResult:
         return PlanResult(*(a + b for a, b in zip(astuple(self), astuple(other))))
 
 
-def render(alert: Alert) -> tuple[str, list[dict]]:
+def render(alert: Alert, locale: str) -> tuple[str, list[dict]]:
+    """The alert's message in `locale`, the language of its vendor's channel (rules.locale_for)."""
     if alert.kind == "resolved_late":
-        return slack_blocks.resolved_late_reply(alert)
+        return slack_blocks.resolved_late_reply(alert, locale)
     if alert.kind == "acknowledged":
-        return slack_blocks.acknowledged_reply(alert)
-    return slack_blocks.alert_message(alert)
+        return slack_blocks.acknowledged_reply(alert, locale)
+    return slack_blocks.alert_message(alert, locale)
 
 
-def outgoing(alert: Alert, status: str = "pending", thread_key: str | None = None) -> Outgoing:
-    """The outbox row of one alert."""
-    text, blocks = render(alert)
+def channel_locale(alerts: list[Alert], rules: Rules) -> str:
+    """The language of a digest: its alerts' vendors' one when they agree, else the rules'."""
+    found = {rules.locale_for(a.clock.vendor) for a in alerts}
+    return found.pop() if len(found) == 1 else rules.locale
+
+
+def outgoing(alert: Alert, rules: Rules, status: str = "pending", thread_key: str | None = None) -> Outgoing:
+    """The outbox row of one alert, in its vendor's language."""
+    text, blocks = render(alert, rules.locale_for(alert.clock.vendor))
     return Outgoing(key=alert.key, kind=alert.kind, channel=alert.channel, text=text,
                     blocks=blocks, thread_key=thread_key or alert.thread_key, ticket=alert.ticket,
                     metric=alert.metric, cycle=alert.cycle, level=alert.level, status=status)
@@ -131,15 +138,15 @@ def _warn_unroutable(keys: tuple[str, ...]) -> None:
                 "not repeated on later ticks", len(new), ", ".join(new[:5]))
 
 
-def _enqueue_digest(session: Session, group: list[Alert], now: datetime) -> tuple[int, int]:
+def _enqueue_digest(session: Session, group: list[Alert], rules: Rules, now: datetime) -> tuple[int, int]:
     """One digest message for `group` (its members stored as `digested` rows); returns (messages
     enqueued, alerts digested)."""
     key = digest_key(group[0].channel, group)
-    won = enqueue_many(session, [outgoing(a, "digested", thread_key=key) for a in group], now)
+    won = enqueue_many(session, [outgoing(a, rules, "digested", thread_key=key) for a in group], now)
     members = [a for a in group if a.key in won]
     if not members:
         return 0, 0
-    text, blocks = slack_blocks.digest_message(members)
+    text, blocks = slack_blocks.digest_message(members, channel_locale(members, rules))
     return len(enqueue_many(session, [Outgoing(
         key=key, kind="digest", channel=group[0].channel, text=text, blocks=blocks)], now)), len(members)
 
@@ -160,12 +167,13 @@ def _enqueue_alerts(session: Session, fresh: list[Alert], rules: Rules, now: dat
     singles: list[Outgoing] = []  # consecutive lone alerts: one statement, in order
     for whole in group_for_digest(fresh, rules.alerts.digest_over):
         if len(whole) == 1:
-            singles.append(outgoing(whole[0]))
+            singles.append(outgoing(whole[0], rules))
             continue
         enqueued += len(enqueue_many(session, singles, now))
         singles = []
         for start in range(0, len(whole), slack_blocks.DIGEST_MAX_ALERTS):  # a huge storm: several digests
-            posts, members = _enqueue_digest(session, whole[start:start + slack_blocks.DIGEST_MAX_ALERTS], now)
+            posts, members = _enqueue_digest(session, whole[start:start + slack_blocks.DIGEST_MAX_ALERTS],
+                                             rules, now)
             enqueued, digested = enqueued + posts, digested + members
     enqueued += len(enqueue_many(session, singles, now))
     return enqueued, digested
@@ -184,7 +192,7 @@ def plan_batch(session: Session, rules: Rules, now: datetime, jira_url: str | No
     new = [a for a in planned.alerts if a.key not in taken]
     old = [a for a in new if a.at < now - ALERT_HORIZON]
     fresh = [a for a in new if a.at >= now - ALERT_HORIZON]
-    enqueue_many(session, [outgoing(a, status="expired") for a in old], now)
+    enqueue_many(session, [outgoing(a, rules, status="expired") for a in old], now)
     enqueued, digested = _enqueue_alerts(session, fresh, rules, now)
     jira_new, jira_expired = _enqueue_jira(session, planned.jira, now)
     move_plan_at(session, due, rules, now)

@@ -248,6 +248,8 @@ class SlackUser(Base):
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     seen_at: Mapped[datetime]
     looked_up_at: Mapped[datetime | None]
+    # 0014: users.info's user.locale ("zh-CN"), asked with include_locale=true; None: not known
+    locale: Mapped[str | None] = mapped_column(String(35))
 
 
 class ExcusedBreach(Base):

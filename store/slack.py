@@ -90,10 +90,12 @@ def users_to_look_up(session: Session, limit: int = 20) -> list[str]:
 
 
 def save_user(session: Session, user_id: str, email: str | None, display_name: str | None,
-              is_bot: bool, now: datetime) -> None:
+              is_bot: bool, now: datetime, locale: str | None = None) -> None:
+    """What users.info said; `locale` is Slack's own ("zh-CN"), mapped when read."""
     remember_user(session, user_id, now)
     user = session.get(SlackUser, user_id)
     user.email, user.display_name, user.is_bot, user.looked_up_at = email, display_name, is_bot, now
+    user.locale = locale
 
 
 # ---- acknowledgements and excuses ------------------------------------------------------------

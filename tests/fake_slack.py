@@ -78,6 +78,7 @@ class FakeSlack:
         self.posted: list[dict[str, Any]] = []
         self.files: dict[str, dict[str, Any]] = {}
         self.users: dict[str, str] = {}  # email -> user id
+        self.locales: dict[str, str] = {}  # user id -> Slack locale ("zh-CN"); default en-US
         self.bots: dict[str, str] = {}  # bot user id -> name (users.info says is_bot)
         self.channel_names: dict[str, str] = {}  # id -> name
         self.failures: list[Failure] = []
@@ -135,8 +136,12 @@ class FakeSlack:
         self.bots[user_id] = name
         return user_id
 
-    def add_user(self, email: str, user_id: str | None = None) -> str:
+    def add_user(self, email: str, user_id: str | None = None, locale: str | None = None) -> str:
+        """A member (users.lookupByEmail, users.info); `locale` as Slack spells it ("zh-CN"),
+        given by users.info when include_locale is asked, as real Slack does."""
         self.users[email.lower()] = user_id or _stable("U", email.lower())
+        if locale is not None:
+            self.locales[self.users[email.lower()]] = locale
         return self.users[email.lower()]
 
     # ---- reading what happened ----
@@ -360,8 +365,11 @@ def _users_info(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:
     if email is None:
         return _error("user_not_found")
     name = email.split("@")[0]
-    return {"ok": True, "user": {"id": user_id, "name": name, "is_bot": False,
-                                 "profile": {"email": email, "display_name": name, "real_name": name}}}
+    user = {"id": user_id, "name": name, "is_bot": False,
+            "profile": {"email": email, "display_name": name, "real_name": name}}
+    if str(body.get("include_locale", "")).lower() in ("1", "true"):  # Slack adds it only when asked
+        user["locale"] = fake.locales.get(user_id, "en-US")
+    return {"ok": True, "user": user}
 
 
 def _views_open(fake: FakeSlack, body: dict[str, Any]) -> dict[str, Any]:

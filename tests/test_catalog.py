@@ -34,7 +34,10 @@ MARKED = ("processors/charts.py", "processors/i18n.py", "processors/rules_locale
           "processors/translations/__init__.py", "web/i18n.py", "web/survey.py",
           "web/dashboard.py", "web/backtest_page.py", "web/svg.py",
           *(f"web/templates/dashboard/{name}.html" for name in (
-              "base", "macros", "overview", "vendor", "ticket", "rules", "backtest", "backtest_form", "not_found")))
+              "base", "macros", "overview", "vendor", "ticket", "rules", "backtest", "backtest_form", "not_found")),
+          "connectors/slack_blocks.py", "processors/slack_replies.py", "web/slack_commands.py",
+          "web/slack_interactions.py", "web/slack_disputes.py", "connectors/surveys.py",
+          "connectors/slack_users.py", "processors/alerts.py")
 
 
 def _extract(tmp_path: Path):
@@ -77,14 +80,15 @@ def test_every_entry_is_translated_and_not_fuzzy(locale):
 @pytest.mark.parametrize("locale", CATALOGS)
 def test_placeholders_survive_translation(locale):
     """Each %(name)… of a msgid is in its translation, and no other (a translation may drop a
-    zero-padding: 2026年第7周)."""
+    zero-padding: 2026年第7周). A plural entry (ngettext): each form has the singular's names."""
     names = re.compile(r"%\((\w+)\)")
     for message in _catalog(locale):
         if message.id:  # a plural entry: (singular, plural) and one translation per plural form
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            allowed = [sorted(set(names.findall(i))) for i in ids]  # the singular may name fewer
             for string in strings:
-                assert sorted(names.findall(string)) == sorted(names.findall(ids[-1])), message.id
+                assert sorted(set(names.findall(string))) in allowed, message.id
 
 
 # ---- unmarked texts ------------------------------------------------------------------------
@@ -177,7 +181,9 @@ STYLE = "margin:2em auto"  # i18n: skip
 
 
 def test_how_far_the_check_reaches_today():
-    """Modules still to mark (docs/i18n.md) do hold unmarked texts, and the check sees them."""
-    alerts = unmarked_texts((ROOT / "processors" / "alerts.py").read_text(encoding="utf-8"))
-    survey_dm = unmarked_texts((ROOT / "connectors" / "surveys.py").read_text(encoding="utf-8"))
-    assert alerts and survey_dm  # (every template is marked now: the check on templates is tested above)
+    """Modules not marked (docs/i18n.md: still to do, or English by design, like the outbox's
+    failure reasons for operators) do hold unmarked texts, and the check sees them (every template
+    is marked now: the check on templates is tested above)."""
+    dispatch = unmarked_texts((ROOT / "scheduler" / "dispatch.py").read_text(encoding="utf-8"))
+    write_back_errors = unmarked_texts((ROOT / "connectors" / "jira_writeback.py").read_text(encoding="utf-8"))
+    assert dispatch and write_back_errors

@@ -1,4 +1,6 @@
-"""POST /webhooks/slack/commands: the `/sla` command, answered from the store (ephemeral).
+"""POST /webhooks/slack/commands: the `/sla` command, answered from the store (ephemeral), in the
+member's Slack language when Slawatch knows it, else the ticket's vendor's, else the rules'
+(web/slack_disputes.py `reader_locale`, docs/i18n.md).
 
     /sla KEY                       the ticket's clocks in words, and its excuse history
     /sla breaches [vendor]         open breaches
@@ -17,6 +19,7 @@ from connectors.errors import MalformedPayload
 from connectors.slack_inbound import SlashCommand, parse_command
 from connectors.surveys import form_link
 from processors import report_render, slack_replies
+from processors.i18n import translator
 from processors.periods import local_day, week_of
 from store import slack as slack_store
 from store.history import weekly_summary
@@ -26,7 +29,7 @@ from store.repo import load_events
 from store.verdicts import judge_ticket
 from web import context
 from web.slack import bp, ephemeral, malformed
-from web.slack_disputes import excuse_refusal
+from web.slack_disputes import excuse_refusal, reader_locale, thread_locale, user_locale
 from web.slack_interactions import enqueue_excuse_note, enqueue_update
 
 TICKET_KEY = re.compile(r"^[A-Z][A-Z0-9]+-\d+$")
@@ -41,22 +44,25 @@ def command():
         return malformed(exc)
     words = sla.text.split()
     verb = words[0].lower() if words else "help"
+    locale = reader_locale(sla.user_id)
     if verb == "help":
-        text = slack_replies.HELP
+        text = slack_replies.help_text(locale)
     elif verb == "breaches":
-        text = breaches(words[1:])
+        text = breaches(words[1:], locale)
     elif verb == "report":
-        text = report(words[1:])
+        text = report(words[1:], locale)
     elif verb == "unexcuse":
-        text = unexcuse(sla, words[1:])
+        text = unexcuse(sla, words[1:], locale)
     elif len(words) == 1 and TICKET_KEY.match(words[0].upper()):
-        text = ticket(words[0].upper())
+        text = ticket(words[0].upper(), sla.user_id)
     else:
-        text = f"Sorry, I did not understand `{slack_replies.escape(sla.text)}`.\n{slack_replies.HELP}"
+        _ = translator(locale).gettext
+        text = _("Sorry, I did not understand `%(text)s`.") % {"text": slack_replies.escape(sla.text)}
+        text += "\n" + slack_replies.help_text(locale)
     return ephemeral(text if len(text) <= MAX_REPLY else text[:MAX_REPLY - 1] + "…")
 
 
-def _vendor(args: list[str]) -> tuple[str | None, str | None]:
+def _vendor(args: list[str], locale: str) -> tuple[str | None, str | None]:
     """(vendor id, None) or (None, a reply naming the known vendors)."""
     if not args:
         return None, None
@@ -68,12 +74,14 @@ def _vendor(args: list[str]) -> tuple[str | None, str | None]:
                   or v.id.casefold() == wanted.casefold()), None)
     if found:
         return found, None
-    known = ", ".join(sorted(vendors)) or "none"
-    return None, f"I know no vendor `{slack_replies.escape(wanted)}`; the rules have: {known}"
+    _ = translator(locale).gettext
+    known = ", ".join(sorted(vendors)) or _("none")
+    return None, _("I know no vendor `%(vendor)s`; the rules have: %(known)s") % {
+        "vendor": slack_replies.escape(wanted), "known": known}
 
 
-def breaches(args: list[str]) -> str:
-    vendor, problem = _vendor(args)
+def breaches(args: list[str], locale: str) -> str:
+    vendor, problem = _vendor(args, locale)
     if problem:
         return problem
     now = context.now()
@@ -82,11 +90,11 @@ def breaches(args: list[str]) -> str:
         keys = [t["key"] for t in tickets]
         excused = set(session.execute(select(ExcusedBreach.ticket, ExcusedBreach.metric, ExcusedBreach.cycle)
                                       .where(ExcusedBreach.ticket.in_(keys)))) if keys else set()
-    return slack_replies.breaches_reply(tickets, now, vendor, excused=excused)
+    return slack_replies.breaches_reply(tickets, now, vendor, excused=excused, locale=locale)
 
 
-def report(args: list[str]) -> str:
-    vendor, problem = _vendor(args)
+def report(args: list[str], locale: str) -> str:
+    vendor, problem = _vendor(args, locale)
     if problem:
         return problem
     rules, now = context.rulebook().rules, context.now()
@@ -98,10 +106,11 @@ def report(args: list[str]) -> str:
     text = report_render.weekly_text(summary).rstrip()
     if len(text) > MAX_REPLY - 40:  # keep the code block closed
         text = text[:MAX_REPLY - 41] + "…"
-    return f"*This week so far*\n```{text}```"
+    heading = translator(locale).gettext("This week so far")
+    return f"*{heading}*\n```{text}```"
 
 
-def ticket(key: str) -> str:
+def ticket(key: str, user_id: str) -> str:
     now = context.now()
     with context.database().reading() as session:
         events = load_events(session, key)
@@ -109,18 +118,21 @@ def ticket(key: str) -> str:
         asked = session.scalars(select(Survey).where(Survey.ticket == key).order_by(Survey.cycle)).all()
         state = judge_ticket(session, key, events, context.rulebook().schedule, now).state if events else None
     rules = context.rulebook().rules
+    locale = user_locale(user_id) or rules.locale_for(state.vendor if state is not None else None)
     if state is None:
-        return f"I know no ticket {key} (Slawatch has no events for it)."
+        return translator(locale).gettext("I know no ticket %(key)s (Slawatch has no events for it).") % {
+            "key": key}
     lines = [slack_replies.survey_line(s.cycle, s.via, s.csat, s.communication,
-                                       form_link(rules.surveys.form_url, s.token)) for s in asked]
-    return "\n".join([slack_replies.ticket_reply(state, now, trail), *lines])
+                                       form_link(rules.surveys.form_url, s.token), locale) for s in asked]
+    return "\n".join([slack_replies.ticket_reply(state, now, trail, locale), *lines])
 
 
-def unexcuse(sla: SlashCommand, args: list[str]) -> str:
+def unexcuse(sla: SlashCommand, args: list[str], locale: str) -> str:
+    _ = translator(locale).gettext
     if len(args) not in (2, 3) or not TICKET_KEY.match(args[0].upper()) or \
             (len(args) == 3 and not args[2].isdigit()):
-        return "Use `/sla unexcuse KEY metric [cycle]`, e.g. `/sla unexcuse OPS-1 resolution`."
-    refusal = excuse_refusal(sla.user_id)
+        return _("Use `/sla unexcuse KEY metric [cycle]`, e.g. `/sla unexcuse OPS-1 resolution`.")
+    refusal = excuse_refusal(sla.user_id, locale)
     if refusal is not None:
         return refusal
     metric = args[1].lower().replace(" ", "_")
@@ -132,12 +144,15 @@ def unexcuse(sla: SlashCommand, args: list[str]) -> str:
         audit_id = slack_store.unexcuse(session, breach, sla.user_id, now)
         if audit_id is None:
             return False
-        enqueue_excuse_note(session, breach, f"Excuse withdrawn by <@{sla.user_id}>",
-                            f"{breach.key}:unexcuse:{audit_id}", now)
+        thread = thread_locale(session, breach)
+        note = translator(thread).gettext("Excuse withdrawn by %(who)s") % {"who": f"<@{sla.user_id}>"}
+        enqueue_excuse_note(session, breach, note, f"{breach.key}:unexcuse:{audit_id}", now)
         enqueue_update(session, breach, f"unexcuse:{audit_id}", now)
         return True
 
+    values = {"ticket": breach.ticket, "metric": slack_replies.metric_words(metric, locale),
+              "cycle": breach.cycle}
     if not context.database().write(work):
-        return f"{breach.ticket} {slack_replies.metric_words(metric)} cycle {breach.cycle} is not excused."
-    return (f"The excuse for {breach.ticket} {slack_replies.metric_words(metric)} cycle "
-            f"{breach.cycle} is withdrawn: the breach counts again.")
+        return _("%(ticket)s %(metric)s cycle %(cycle)d is not excused.") % values
+    withdrawn = _("The excuse for %(ticket)s %(metric)s cycle %(cycle)d is withdrawn: the breach counts again.")
+    return withdrawn % values

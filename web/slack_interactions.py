@@ -16,6 +16,9 @@
 - Survey buttons (`survey:{question}:{score}`, value the survey's token): the reporter's answer,
   which they may change until the survey closes; the DM is updated to show it.
 Unknown buttons and interaction types get a polite answer; nothing is stored for them.
+Languages (docs/i18n.md): answers, refusals and forms speak the clicking member's Slack language
+when known, else the vendor's, else the rules'; the thread reply and the updated alert speak
+the vendor channel's language (web/slack_disputes.py `reader_locale`, `thread_locale`).
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from connectors.errors import MalformedPayload
 from connectors.slack import NETWORK_ERRORS
 from connectors.slack_inbound import BlockAction, ViewSubmission, parse_interaction
 from processors.alerts import acknowledged_alert
+from processors.i18n import translator
 from processors.slack_replies import escape, metric_words
 from store import slack as slack_store
 from store.alerting import clock_view
@@ -42,6 +46,7 @@ from store.models import ExcusedBreach
 from store.slack import Breach
 from store.surveys import answer_survey, survey_by_token
 from web import context, slack_disputes
+from web.slack_disputes import reader_locale, thread_locale
 from web.slack import bp, ephemeral, malformed, sender_client
 
 log = logging.getLogger(__name__)
@@ -50,6 +55,11 @@ EXCUSE_CALLBACK = "excuse_breach"
 REASON = "reason"  # block_id and action_id of the reason input
 MAX_REASON = 500
 VIEWS_OPEN_TIMEOUT = 2.5  # seconds: the trigger_id is only good for 3
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for `pybabel extract`; translated where it is shown."""
+    return message
 
 
 def done():
@@ -69,9 +79,9 @@ def interaction():
     if isinstance(action, BlockAction):
         breach = slack_store.parse_breach_key(action.value)
         if action.action_id not in (slack_blocks.ACK_ACTION, slack_blocks.EXCUSE_ACTION):
-            return ephemeral("Slawatch does not know this button.")
+            return _refuse(action.user_id, N_("Slawatch does not know this button."))
         if breach is None:
-            return ephemeral("This button does not name an SLA breach Slawatch knows.")
+            return _refuse(action.user_id, N_("This button does not name an SLA breach Slawatch knows."))
         if action.action_id == slack_blocks.ACK_ACTION:
             return acknowledge(action, breach)
         return open_excuse_form(action, breach)
@@ -79,7 +89,12 @@ def interaction():
         return submit_excuse(action)
     if isinstance(action, ViewSubmission) and action.callback_id == slack_disputes.DISPUTE_CALLBACK:
         return slack_disputes.submit_dispute(action, enqueue_update)
-    return ephemeral("Slawatch does not handle this kind of interaction.")
+    return _refuse(getattr(action, "user_id", None), N_("Slawatch does not handle this kind of interaction."))
+
+
+def _refuse(user_id: str | None, message: str):
+    """An ephemeral answer in the member's language (theirs, else the rules')."""
+    return ephemeral(translator(reader_locale(user_id)).gettext(message))
 
 
 # ---- acknowledge ---------------------------------------------------------------------------
@@ -87,7 +102,8 @@ def interaction():
 def acknowledge(action: BlockAction, breach: Breach):
     rules, now, jira_url = context.rulebook().rules, context.now(), current_app.config.get("JIRA_URL")
     _, vendor = slack_disputes.breach_vendor(breach)
-    refusal = slack_disputes.ack_refusal(vendor, action.user_id)
+    locale = reader_locale(action.user_id, vendor)
+    refusal = slack_disputes.ack_refusal(vendor, action.user_id, locale)
     if refusal is not None:
         return ephemeral(refusal)
 
@@ -100,7 +116,7 @@ def acknowledge(action: BlockAction, breach: Breach):
         if found is not None:
             alert = acknowledged_alert(clock_view(*found), rules, action.user_id, now, jira_url)
             if alert is not None:
-                text, blocks = slack_blocks.acknowledged_reply(alert)
+                text, blocks = slack_blocks.acknowledged_reply(alert, rules.locale_for(alert.clock.vendor))
                 enqueue(session, Outgoing(
                     key=alert.key, kind="acknowledged", channel=alert.channel, text=text,
                     blocks=blocks, thread_key=alert.thread_key, ticket=alert.ticket,
@@ -109,8 +125,9 @@ def acknowledge(action: BlockAction, breach: Breach):
         return True
 
     if not context.database().write(work):
-        return ephemeral("Slawatch no longer has this SLA clock (the ticket changed or was deleted); "
-                         "nothing was acknowledged.")
+        gone = translator(locale).gettext("Slawatch no longer has this SLA clock (the ticket changed or was "
+                                          "deleted); nothing was acknowledged.")
+        return ephemeral(gone)
     return done()
 
 
@@ -121,24 +138,29 @@ def enqueue_update(session: Session, breach: Breach, what: str, now: datetime) -
     original = slack_store.breach_message(session, breach)
     if original is None or original.status == "digested":
         return False
+    locale = thread_locale(session, breach)
+    _ = translator(locale).gettext
     ack = slack_store.acknowledgement(session, breach)
     excused = session.get(ExcusedBreach, breach.key)
     notes, buttons, words = [], [], []
     if ack is None:
         buttons.append(slack_blocks.ACK_ACTION)
     elif ack.kind == "ack" or excused is None:  # an excuse acknowledged it too, and that stands
-        how = "" if ack.kind == "ack" else " (by excusing it)"
-        notes.append(f":eyes: Acknowledged by <@{ack.by}>{how} {slack_blocks.slack_date(ack.at, 'UTC')}")
-        words.append(f"acknowledged by <@{ack.by}>")
+        values = {"who": f"<@{ack.by}>", "at": slack_blocks.slack_date(ack.at, "UTC", locale)}
+        note = (_(":eyes: Acknowledged by %(who)s %(at)s") if ack.kind == "ack"
+                else _(":eyes: Acknowledged by %(who)s (by excusing it) %(at)s"))
+        notes.append(note % values)
+        words.append(_("acknowledged by %(who)s") % values)
     if excused is not None:
-        notes.append(f":memo: Excused by <@{excused.by}>: {escape(excused.reason)}")
-        words.append(f"excused by <@{excused.by}>")
+        values = {"who": f"<@{excused.by}>", "reason": escape(excused.reason)}
+        notes.append(_(":memo: Excused by %(who)s: %(reason)s") % values)
+        words.append(_("excused by %(who)s") % values)
     else:
         buttons.append(slack_blocks.EXCUSE_ACTION)
         if (disputed := open_dispute_of(session, breach)) is not None:
-            notes.append(f":scales: Disputed by <@{disputed.by}>: waiting for an approver")
+            notes.append(_(":scales: Disputed by %(who)s: waiting for an approver") % {"who": f"<@{disputed.by}>"})
     blocks = slack_blocks.marked_message(json.loads(original.blocks) if original.blocks else None,
-                                         "\n".join(notes) or "Excuse withdrawn", buttons)
+                                         "\n".join(notes) or _("Excuse withdrawn"), buttons)
     return enqueue(session, Outgoing(
         key=f"update:{breach.key}:{what}", kind="update", channel=original.channel,
         text=" — ".join([original.text, *words]), blocks=blocks, thread_key=breach.key,
@@ -147,19 +169,22 @@ def enqueue_update(session: Session, breach: Breach, what: str, now: datetime) -
 
 # ---- excuse --------------------------------------------------------------------------------
 
-def excuse_form(breach: Breach) -> dict:
-    what = f"*{escape(breach.ticket)}* {metric_words(breach.metric)}" + (
-        f" (cycle {breach.cycle})" if breach.cycle > 1 else "")
+def excuse_form(breach: Breach, locale: str = "en") -> dict:
+    _ = translator(locale).gettext
+    values = {"key": escape(breach.ticket), "metric": metric_words(breach.metric, locale), "cycle": breach.cycle}
+    question = (_("Excuse the breach of *%(key)s* %(metric)s (cycle %(cycle)d)? Excused breaches are shown "
+                  "apart in reports and do not count against the vendor. Everyone can see who excused it "
+                  "and why.") if breach.cycle > 1 else
+                _("Excuse the breach of *%(key)s* %(metric)s? Excused breaches are shown apart in reports "
+                  "and do not count against the vendor. Everyone can see who excused it and why."))
     return {
         "type": "modal", "callback_id": EXCUSE_CALLBACK, "private_metadata": breach.key,
-        "title": {"type": "plain_text", "text": "Excuse SLA breach"},
-        "submit": {"type": "plain_text", "text": "Excuse"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": _("Excuse SLA breach")},
+        "submit": {"type": "plain_text", "text": _("Excuse")},
+        "close": {"type": "plain_text", "text": _("Cancel")},
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text":
-                f"Excuse the breach of {what}? Excused breaches are shown apart in reports and do "
-                f"not count against the vendor. Everyone can see who excused it and why."}},
-            {"type": "input", "block_id": REASON, "label": {"type": "plain_text", "text": "Reason"},
+            {"type": "section", "text": {"type": "mrkdwn", "text": question % values}},
+            {"type": "input", "block_id": REASON, "label": {"type": "plain_text", "text": _("Reason")},
              "element": {"type": "plain_text_input", "action_id": REASON, "multiline": True,
                          "max_length": MAX_REASON}},
         ],
@@ -168,25 +193,27 @@ def excuse_form(breach: Breach) -> dict:
 
 def open_excuse_form(action: BlockAction, breach: Breach):
     """The excuse form for approvers and admins, the dispute form for the vendor's managers."""
-    refusal = slack_disputes.excuse_refusal(action.user_id)
-    form = excuse_form(breach)
+    exists, vendor = slack_disputes.breach_vendor(breach)
+    locale = reader_locale(action.user_id, vendor)
+    _ = translator(locale).gettext
+    refusal = slack_disputes.excuse_refusal(action.user_id, locale)
+    form = excuse_form(breach, locale)
     if refusal is not None:
-        exists, vendor = slack_disputes.breach_vendor(breach)
         if not (exists and slack_disputes.may_dispute(vendor, action.user_id)):
             return ephemeral(refusal)
-        form = slack_disputes.dispute_form(breach)
+        form = slack_disputes.dispute_form(breach, locale)
     client = sender_client()
     if client is None or not action.trigger_id:
-        return ephemeral("Excusing needs Slawatch's Slack bot token (SLACK_BOT_TOKEN).")
+        return ephemeral(_("Excusing needs Slawatch's Slack bot token (SLACK_BOT_TOKEN)."))
     quick = WebClient(token=client.token, base_url=client.base_url, timeout=VIEWS_OPEN_TIMEOUT)
     try:
         quick.views_open(trigger_id=action.trigger_id, view=form)
     except SlackApiError as exc:
         log.warning("views.open failed: %s", exc.response.get("error") if exc.response else "?")
-        return ephemeral("Slack did not open the excuse form; please try again.")
+        return ephemeral(_("Slack did not open the excuse form; please try again."))
     except NETWORK_ERRORS as exc:
         log.warning("views.open failed: %s", type(exc).__name__)
-        return ephemeral("Slack did not open the excuse form; please try again.")
+        return ephemeral(_("Slack did not open the excuse form; please try again."))
     return done()
 
 
@@ -197,11 +224,13 @@ def form_error(message: str):
 def submit_excuse(submission: ViewSubmission):
     breach = slack_store.parse_breach_key(submission.private_metadata)
     reason = " ".join((submission.values.get(REASON) or "").split())[:MAX_REASON]
+    locale = reader_locale(submission.user_id)
+    _ = translator(locale).gettext
     if breach is None:
-        return form_error("This form does not name an SLA breach Slawatch knows.")
+        return form_error(_("This form does not name an SLA breach Slawatch knows."))
     if not reason:
-        return form_error("Please say why this breach is excused.")
-    refusal = slack_disputes.excuse_refusal(submission.user_id)  # roles may have changed since
+        return form_error(_("Please say why this breach is excused."))
+    refusal = slack_disputes.excuse_refusal(submission.user_id, locale)  # roles may have changed since
     if refusal is not None:
         return form_error(refusal)
     now = context.now()
@@ -210,13 +239,14 @@ def submit_excuse(submission: ViewSubmission):
         if slack_store.breach_clock(session, breach) is None:
             return False
         audit_id = slack_store.excuse(session, breach, submission.user_id, reason, now)
-        enqueue_excuse_note(session, breach, f":memo: Excused by <@{submission.user_id}>: "
-                                             f"{escape(reason)}", f"{breach.key}:excuse:{audit_id}", now)
+        note = translator(thread_locale(session, breach)).gettext(":memo: Excused by %(who)s: %(reason)s") % {
+            "who": f"<@{submission.user_id}>", "reason": escape(reason)}
+        enqueue_excuse_note(session, breach, note, f"{breach.key}:excuse:{audit_id}", now)
         enqueue_update(session, breach, f"excuse:{audit_id}", now)
         return True
 
     if not context.database().write(work):
-        return form_error("Slawatch no longer has this SLA clock (the ticket changed or was deleted).")
+        return form_error(_("Slawatch no longer has this SLA clock (the ticket changed or was deleted)."))
     return done()
 
 
@@ -236,27 +266,29 @@ def enqueue_excuse_note(session: Session, breach: Breach, text: str, key: str, n
 def survey_answer(action: BlockAction):
     parsed = surveys.parse_action(action.action_id)
     if parsed is None:
-        return ephemeral("Slawatch does not know this button.")
+        return _refuse(action.user_id, N_("Slawatch does not know this button."))
     question, score = parsed
     now = context.now()
+    rules = context.rulebook().rules
 
     def work(session: Session) -> str:
         survey = survey_by_token(session, action.value or "")
+        locale = surveys.survey_locale(session, rules, survey.vendor if survey else None, action.user_id)
+        _ = translator(locale).gettext
         if survey is None:
-            return "Slawatch does not know this survey."
+            return _("Slawatch does not know this survey.")
         if survey.slack_user and survey.slack_user != action.user_id:
-            return "This survey was sent to someone else."
+            return _("This survey was sent to someone else.")
         if not answer_survey(session, survey, {question: score}, now):
-            return "This survey has closed. Thank you anyway!"
-        if survey.via == "slack" and survey.slack_user:  # show the choice in the DM
-            surveys_config = context.rulebook().rules.surveys
+            return _("This survey has closed. Thank you anyway!")
+        if survey.via == "slack" and survey.slack_user:  # show the choice in the DM, in its language
             text, blocks = surveys.survey_message(
-                survey.ticket, survey.token, surveys_config.questions, surveys_config.form_url,
-                {"csat": survey.csat, "communication": survey.communication})
+                survey.ticket, survey.token, rules.surveys.questions, rules.surveys.form_url,
+                {"csat": survey.csat, "communication": survey.communication}, locale)
             parent = f"survey:{survey.ticket}:{survey.cycle}"
             enqueue(session, Outgoing(key=f"update:{parent}:{now.isoformat()}:{question}:{score}",
                                       kind="update", channel=survey.slack_user, text=text,
                                       blocks=blocks, thread_key=parent, ticket=survey.ticket), now)
-        return f"Thank you! You answered {score} of 5; click another number to change it."
+        return _("Thank you! You answered %(score)d of 5; click another number to change it.") % {"score": score}
 
     return ephemeral(context.database().write(work))
