@@ -73,7 +73,9 @@ def judged_context(judged: tuple[Judged, ...], locale: str = "en") -> list[Block
 
 def _judged_line(judged: tuple[Judged, ...], shown: bool, locale: str) -> list[str]:
     text = judged_text(judged, locale) if shown else None
-    return ["_" + translator(locale).gettext("judged by %(rules)s") % {"rules": escape(text)} + "_"] if text else []
+    if not text:
+        return []
+    return ["_" + translator(locale).gettext("judged by %(rules)s") % {"rules": escape(text)} + "_"]
 
 
 def _capped(head: list[Block], parts: list[list[Block]], tail: list[Block], names: list[str],

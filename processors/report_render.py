@@ -173,7 +173,8 @@ def breach_text(record: ClockRecord, names: Mapping[str | None, str], link: str 
 
 def met_text(stats: MetricStats, locale: str = "en") -> str:
     _ = translator(locale).gettext
-    words = _("%(met)d of %(counted)d met, %(excused)d excused") if stats.excused else _("%(met)d of %(counted)d met")
+    words = (_("%(met)d of %(counted)d met, %(excused)d excused") if stats.excused
+             else _("%(met)d of %(counted)d met"))
     return words % {"met": stats.met, "counted": stats.counted, "excused": stats.excused}
 
 
@@ -305,17 +306,30 @@ QUARTERLY_HEADER = ["quarter", "vendor", "vendor_name", "metric", "period", "tar
 
 def column_titles(locale: str = "en") -> dict[str, str]:
     """The CSV header in `locale` (English: the column names themselves)."""
-    p = translator(locale).pgettext
-    return {"week": p("CSV column", "week"), "quarter": p("CSV column", "quarter"),
-            "vendor": p("CSV column", "vendor"), "vendor_name": p("CSV column", "vendor_name"),
-            "metric": p("CSV column", "metric"), "period": p("CSV column", "period"),
-            "target_percent": p("CSV column", "target_percent"), "counted": p("CSV column", "counted"),
-            "met": p("CSV column", "met"), "excused": p("CSV column", "excused"),
-            "attainment_percent": p("CSV column", "attainment_percent"), "mark": p("CSV column", "mark"),
-            "change_pp": p("CSV column", "change_pp"), "median_seconds": p("CSV column", "median_seconds"),
-            "p90_seconds": p("CSV column", "p90_seconds"), "opened": p("CSV column", "opened"),
-            "resolved": p("CSV column", "resolved"), "open_breaches": p("CSV column", "open_breaches"),
-            "breaches": p("CSV column", "breaches"), "rules_versions": p("CSV column", "rules_versions")}
+    pgettext = translator(locale).pgettext
+    # Translators: the column names of the reports' CSV files (a spreadsheet's header row)
+    return {
+        "week": pgettext("CSV column", "week"),
+        "quarter": pgettext("CSV column", "quarter"),
+        "vendor": pgettext("CSV column", "vendor"),
+        "vendor_name": pgettext("CSV column", "vendor_name"),
+        "metric": pgettext("CSV column", "metric"),
+        "period": pgettext("CSV column", "period"),
+        "target_percent": pgettext("CSV column", "target_percent"),
+        "counted": pgettext("CSV column", "counted"),
+        "met": pgettext("CSV column", "met"),
+        "excused": pgettext("CSV column", "excused"),
+        "attainment_percent": pgettext("CSV column", "attainment_percent"),
+        "mark": pgettext("CSV column", "mark"),
+        "change_pp": pgettext("CSV column", "change_pp"),
+        "median_seconds": pgettext("CSV column", "median_seconds"),
+        "p90_seconds": pgettext("CSV column", "p90_seconds"),
+        "opened": pgettext("CSV column", "opened"),
+        "resolved": pgettext("CSV column", "resolved"),
+        "open_breaches": pgettext("CSV column", "open_breaches"),
+        "breaches": pgettext("CSV column", "breaches"),
+        "rules_versions": pgettext("CSV column", "rules_versions"),
+    }
 
 
 def _number(value: float | None, scale: int = 100) -> str:
@@ -383,7 +397,8 @@ def quarterly_csv(cards: QuarterlyScorecards, locale: str = "en") -> str:
 # ---- HTML ----------------------------------------------------------------------------------
 
 STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;margin:2em auto;max-width:60em;color:#222}
+body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;
+margin:2em auto;max-width:60em;color:#222}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.6em 0}th,td{padding:.3em .7em;border:1px solid #ddd;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f4f4f4}
@@ -516,7 +531,8 @@ def _scorecard_html(cards: QuarterlyScorecards, card: Scorecard, chart: bytes | 
                     f"<td>{target_pct(s.target, locale)}</td><td>{escape(pp(card.change_pp(m), locale))}</td>"
                     f"<td>{dur(s.median_seconds, locale)}</td><td>{dur(s.p90_seconds, locale)}</td>")
     header = [_("metric"), *(period_label(m, locale) for m in cards.months), period_label(cards.period, locale),
-              _("target"), _("vs %(period)s") % {"period": period_label(cards.previous, locale)}, _("median"), "p90"]
+              _("target"), _("vs %(period)s") % {"period": period_label(cards.previous, locale)},
+              _("median"), "p90"]
     counts = {"opened": card.opened, "resolved": card.resolved, "breaches": card.breaches, "excused": card.excused}
     opened = (_("Opened %(opened)d, resolved %(resolved)d, breaches %(breaches)d, excused %(excused)d.")
               if card.excused else _("Opened %(opened)d, resolved %(resolved)d, breaches %(breaches)d.")) % counts
