@@ -32,8 +32,8 @@ SKIP_COMMENT = "# i18n: skip"  # on a line of a literal that is not text (CSS, a
 # Python modules and Jinja templates (web/templates/…: none yet).
 MARKED = ("processors/charts.py", "processors/i18n.py", "processors/rules_locale.py",
           "processors/translations/__init__.py", "web/i18n.py", "web/survey.py",
-          "processors/report_render.py", "processors/reports.py", "connectors/slack_reports.py",
-          "scheduler/reports_job.py")
+          "processors/report_render.py", "processors/reports.py", "processors/backtest.py",
+          "connectors/slack_reports.py", "scheduler/reports_job.py")
 
 
 def _extract(tmp_path: Path):

@@ -270,3 +270,31 @@ def test_the_csv_file_opens_in_excel(env, tmp_path, kind):
     assert result.exit_code == 0, result.stderr
     data = out.read_bytes()
     assert data.startswith("\ufeff".encode("utf-8") + ("周," if kind == "weekly" else "季度,").encode("utf-8"))
+
+
+def test_backtest_in_chinese():
+    """`processors.backtest.render` in zh_CN: HD-1's first response (1h15m) met its 1h target under
+    the rules in force and breaches a proposed 15m target by 1h. Columns are counted in terminal
+    cells (a Chinese character takes two): vendor 24, metric 15, the two sides 22, the change as
+    wide as its widest cell ("-50.0个百分点": 5 + 4 × 2 = 13)."""
+    from processors.backtest import ALL, Change, Comparison, render as backtest_render
+    from processors.periods import Period
+    from processors.reports import MetricStats
+
+    window = Period("month", "2026-11", at("2026-11-01 00:00"), at("2026-12-01 00:00"), "UTC")
+    met = ClockRecord("HD-1", FR, 1, "huadong", 3600, 4500, at("2026-11-16 01:15"), None)
+    breached = ClockRecord("HD-1", FR, 1, "huadong", 900, 4500, at("2026-11-16 01:15"), at("2026-11-16 00:15"))
+    before, after = MetricStats(FR, 0.85, 2, 2, 0, 600, 4500), MetricStats(FR, 0.85, 2, 1, 0, 600, 4500)
+    comparison = Comparison(window, None, 2, {("huadong", FR): before, (ALL, FR): before},
+                            {("huadong", FR): after, (ALL, FR): after}, (Change("HD-1", FR, 1, met, breached),))
+    sides = " " * 10 + "100.0% (2/2)" + " " * 12 + "50.0% (1/2) -50.0个百分点"  # a space between columns
+    assert backtest_render(comparison, NAMES, None, locale="zh_CN").splitlines() == [
+        "回测 2026-11-01 至 2026-12-01（不含结束日），工单2个",
+        "",
+        "供应商" + " " * 18 + " 指标" + " " * 11 + " " + " " * 14 + "现行规则 " + " " * 14 + "拟议规则 " + " " * 9 + "变化",
+        "华东运维服务" + " " * 12 + " first_response  " + sides,
+        "全部供应商" + " " * 14 + " first_response  " + sides,
+        "",
+        "新增违约：1，减少违约：0，评判结果改变的工单：1",
+        "  HD-1 first_response #1: 达标 -> 已违约（超时1小时）",
+    ]
