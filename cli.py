@@ -446,9 +446,9 @@ def _late_note(session: Any, period: Any, vendor: str | None, locale: str) -> st
     values = {"at": f"{row.frozen_at:%Y-%m-%d %H:%M}", "cause": row.cause, "count": count,
               "period": period.label}
     if row.cause == "posted":
-        line = t.ngettext("Frozen %(at)s UTC (%(cause)s); %(count)d late change since posted.",
-                          "Frozen %(at)s UTC (%(cause)s); %(count)d late changes since posted.", count) % values
-    else:
+        line = t.ngettext("Frozen %(at)s UTC (posted); %(count)d late change since posted.",
+                          "Frozen %(at)s UTC (posted); %(count)d late changes since posted.", count) % values
+    else:  # cause: freeze_after, the rules' setting
         line = t.ngettext("Frozen %(at)s UTC (%(cause)s); %(count)d late change since frozen.",
                           "Frozen %(at)s UTC (%(cause)s); %(count)d late changes since frozen.", count) % values
     if count:

@@ -260,6 +260,9 @@ def test_scheduled_reports_reach_a_chinese_vendor_in_chinese(env, db_url, tmp_pa
     (card,) = fake_slack.messages("#sla-quarterly")
     assert card["text"].startswith("供应商季度考核表 2026年第1季度：ACME Outsourcing：首次响应 71.4%（目标85%，未达标）")
     assert card["blocks"][0]["text"]["text"] == "供应商季度考核表 · 2026年第1季度"
+    # posting froze W02 (store/freeze.py): the printed report says so, in its language
+    printed = run(paths, "weekly", "--end", "2026-01-11", "--locale", "zh_CN").stdout
+    assert printed.endswith("\n\n已于2026-01-12 09:00（UTC）发布并冻结；发布后有0项迟到变更。\n")
 
 
 @pytest.mark.parametrize("kind", ["weekly", "quarterly"])
