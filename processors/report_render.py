@@ -1,10 +1,15 @@
 """Report renderers (pure): plain text, CSV and a standalone HTML page.
 
-    weekly_text(summary), weekly_csv(summary), weekly_html(summary, chart_png)
-    quarterly_text(cards), quarterly_csv(cards), quarterly_html(cards, charts={vendor: png})
+    weekly_text(summary, locale), weekly_csv(summary, locale), weekly_html(summary, chart_png, locale)
+    quarterly_text(cards, locale), quarterly_csv(cards, locale), quarterly_html(cards, charts, locale)
+
+`locale` ("en" by default, "zh_CN"): the reader's language (docs/i18n.md); every text goes
+through the catalog, week and quarter labels through `period_label` (`2026年第47周`), dates
+through a CLDR pattern the catalog holds. Machine values stay as they are in every language:
+the CSV's cells (ISO labels, metric ids, `above`/`below`), the HTML's class names.
 
 Percentages have one decimal; changes are percentage points (pp) from the previous period;
-"above" means at or above the target. Times are business time, like `1h30m`.
+"above" means at or above the target. Times are business time, like `1h30m` (`1小时30分钟`).
 
 Every report says which rules versions judged its numbers (`judged_text`): one line for the
 whole report when one version judged them all, else that line with the count per version, and
@@ -30,7 +35,7 @@ from processors.rule_schedule import Judged, RuleSpan
 from processors.rules import format_duration
 
 METRIC_NAMES = {"first_response": N_("first response"), "resolution": N_("resolution"),
-                "csat": N_("satisfaction"), "communication": N_("communication satisfaction"),
+                "csat": N_("satisfaction"), "communication": N_("communication"),  # the survey's: 沟通满意度
                 "next_response": N_("next response"), "periodic_update": N_("periodic update")}
 PERCENTILES = N_("median and p90 are nearest-rank percentiles of the elapsed business time of the clocks counted")
 ALL = "(all)"

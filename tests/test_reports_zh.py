@@ -301,3 +301,18 @@ def test_backtest_in_chinese():
         "新增违约：1，减少违约：0，评判结果改变的工单：1",
         "  HD-1 first_response #1: 达标 -> 已违约（超时1小时）",
     ]
+
+
+def test_survey_lines_in_both_languages():
+    """One survey answered in W47: satisfied (1 of 1 = 100%, target 90%), communication not good
+    (0 of 1 = 0%, target 80%)."""
+    from processors.reports import SurveyRecord
+
+    answered = History(HISTORY.clocks, HISTORY.tickets,
+                       (SurveyRecord("HD-1", "huadong", at("2026-11-17 13:00"), True, False),))
+    summary = weekly_summary(answered, W47, NAMES, TARGETS)
+    chinese, english = render.weekly_text(summary, "zh_CN"), render.weekly_text(summary, "en")
+    assert ("满意度：100.0%（1份答复中1份满意），达到目标90%\n"
+            "沟通满意度：0.0%（1份答复中0份满意），低于目标80%\n") in chinese
+    assert ("satisfaction: 100.0% (1 of 1 answers), above the 90% target\n"
+            "communication: 0.0% (0 of 1 answers), below the 80% target\n") in english
