@@ -458,8 +458,10 @@ def _judged_html(report: Sequence[Judged], sections: Sequence[tuple[str, Sequenc
     note = _("Judged by %(rules)s.") % {"rules": text}
     out = [f'<p class="note">{escape(note)}</p>']
     if per_section(report):
-        items = [f"<li>{escape(name)}: {escape(judged_text(judged, locale) or _('nothing counted'))}</li>"
+        items = [escape(_("%(name)s: %(rules)s") % {"name": name,
+                                                     "rules": judged_text(judged, locale) or _("nothing counted")})
                  for name, judged in sections]
+        items = [f"<li>{item}</li>" for item in items]
         out.append('<ul class="note">' + "".join(items) + "</ul>")
     return out
 
