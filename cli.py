@@ -376,6 +376,8 @@ def _report_options(command: Callable) -> Callable:
                      show_default=True),
         click.option("--out", type=click.Path(dir_okay=False, writable=True), help="write to this file"),
         click.option("--post", is_flag=True, help="put it in the outbox for Slack instead of printing"),
+        click.option("--locale", help="the report's language, en or zh_CN (default: the vendor's "
+                                      "vendors.<id>.locale, else the rules' locale:)"),
     ]
     for option in reversed(options):
         command = option(command)
@@ -397,9 +399,10 @@ def report_quarterly(**options: Any) -> None:
 
 
 def _report(kind: str, end: datetime | None, vendor: str | None, fmt: str, out: str | None,
-            post: bool) -> None:
+            post: bool, locale: str | None) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
+    from processors.i18n import check_locale
     from processors.periods import report_period
     from store.history import build_report
 
@@ -408,21 +411,27 @@ def _report(kind: str, end: datetime | None, vendor: str | None, fmt: str, out: 
     if vendor is not None and vendor not in {v.id for v in loaded.vendors}:
         known = ", ".join(v.id for v in loaded.vendors) or "none"
         _fail(f"unknown vendor '{vendor}'; the rules have: {known}")
+    if locale is not None:
+        try:
+            locale = check_locale(locale)
+        except ValueError as exc:
+            _fail(f"--locale: {exc}")
     now = settings["SLAWATCH_CLOCK"]()
     period = report_period(kind, now, loaded.reports.weekly.timezone, end.date() if end else None)
     database = _database(settings)
     try:
         if post:
-            return _post_report(database, loaded, kind, period, now, settings["JIRA_URL"], vendor)
+            return _post_report(database, loaded, kind, period, now, settings["JIRA_URL"], vendor, locale)
         with database.reading() as session:
             built = build_report(session, loaded, kind, period, now, settings["JIRA_URL"], vendor)
+        locale = locale or loaded.locale_for(vendor)
         with database.reading() as session:
-            note = _late_note(session, period, vendor)
+            note = _late_note(session, period, vendor, locale)
     except SQLAlchemyError as exc:
         _fail(f"cannot read the history from {database.display_url()}: {exc.orig or exc}")
     finally:
         database.dispose()
-    rendered = _render_report(kind, built, fmt)
+    rendered = _render_report(kind, built, fmt, locale)
     if note and fmt == "text":
         rendered = rendered.rstrip("\n") + "\n\n" + note + "\n"
     elif note:
@@ -430,24 +439,32 @@ def _report(kind: str, end: datetime | None, vendor: str | None, fmt: str, out: 
     _write(rendered, out)
 
 
-def _late_note(session: Any, period: Any, vendor: str | None) -> str | None:
+def _late_note(session: Any, period: Any, vendor: str | None, locale: str) -> str | None:
     """For a frozen period: when it froze and how many late changes wait for a repair."""
+    from processors.i18n import translator
     from store.freeze import frozen_period, late_change_counts
 
+    t = translator(locale)
     row = frozen_period(session, period.label)
     if row is None:
         return None
     count = late_change_counts(session, [period.label], vendor).get(period.label, 0)
-    since = "posted" if row.cause == "posted" else "frozen"
-    line = (f"Frozen {row.frozen_at:%Y-%m-%d %H:%M} UTC ({row.cause}); {count} late change"
-            f"{'s' if count != 1 else ''} since {since}.")
+    values = {"at": f"{row.frozen_at:%Y-%m-%d %H:%M}", "cause": row.cause, "count": count,
+              "period": period.label}
+    if row.cause == "posted":
+        line = t.ngettext("Frozen %(at)s UTC (posted); %(count)d late change since posted.",
+                          "Frozen %(at)s UTC (posted); %(count)d late changes since posted.", count) % values
+    else:  # cause: freeze_after, the rules' setting
+        line = t.ngettext("Frozen %(at)s UTC (%(cause)s); %(count)d late change since frozen.",
+                          "Frozen %(at)s UTC (%(cause)s); %(count)d late changes since frozen.", count) % values
     if count:
-        line += f" `slawatch repair --period {period.label} --reason ...` re-judges it."
+        line += t.gettext(" `slawatch repair --period %(period)s --reason ...` re-judges it.") % values
     return line
 
 
-def _render_report(kind: str, built: Any, fmt: str) -> str:
+def _render_report(kind: str, built: Any, fmt: str, locale: str) -> str:
     from processors import report_render as render
+    from processors.reports import in_locale
 
     if fmt == "html":
         try:
@@ -455,22 +472,31 @@ def _render_report(kind: str, built: Any, fmt: str) -> str:
         except ImportError:  # an install without the `charts` extra: the tables only
             click.echo("no charts in this report: matplotlib is not installed (pip install 'slawatch[charts]')",
                        err=True)
-            return getattr(render, f"{kind}_html")(built, None)
+            return getattr(render, f"{kind}_html")(built, None, locale)
         if kind == "weekly":
-            return render.weekly_html(built, charts.weekly_chart(built))
-        return render.quarterly_html(built, charts.scorecard_charts(built))
-    return getattr(render, f"{kind}_{fmt}")(built)
+            return render.weekly_html(built, charts.weekly_chart(in_locale(built, locale), locale), locale)
+        return render.quarterly_html(built, charts.scorecard_charts(built, locale), locale)
+    return getattr(render, f"{kind}_{fmt}")(built, locale)
 
 
 def _post_report(database: store.db.Database, loaded: Any, kind: str, period: Any, now: datetime,
-                 jira_url: str | None, vendor: str | None) -> None:
+                 jira_url: str | None, vendor: str | None, locale: str | None) -> None:
+    from processors.i18n import translator
     from scheduler.reports_job import post_report
 
-    queued = post_report(database, loaded, kind, period, now, jira_url, vendor)
+    queued = post_report(database, loaded, kind, period, now, jira_url, vendor, locale=locale)
     if not queued:
         _fail(f"posting needs reports.{kind}.channel in {loaded.path}")
+    _ = translator(locale or loaded.locale_for(vendor)).gettext
     for channel, new in queued:
-        click.echo(f"{kind} report {period.label} {'queued for' if new else 'was already queued for'} {channel}")
+        values = {"period": period.label, "channel": channel}
+        if kind == "weekly":
+            line = (_("weekly report %(period)s queued for %(channel)s") if new
+                    else _("weekly report %(period)s was already queued for %(channel)s"))
+        else:
+            line = (_("quarterly report %(period)s queued for %(channel)s") if new
+                    else _("quarterly report %(period)s was already queued for %(channel)s"))
+        click.echo(line % values)
 
 
 def _write(rendered: str, out: str | None) -> None:

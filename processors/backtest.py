@@ -17,13 +17,16 @@ end (the earlier of stop and breach) falls in, for the vendor it was attributed 
 """
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Mapping
 
 from processors.events import TicketEvent
+from processors.i18n import DEFAULT_LOCALE, translator
 from processors.periods import Period
+from processors.report_render import dur
 from processors.reports import NO_VENDOR, ClockRecord, MetricStats, metric_stats
 from processors.rule_schedule import RuleSchedule, as_schedule
 from processors.rules import ALL_METRICS, COMMUNICATION_METRICS, METRICS, Rules
@@ -165,40 +168,66 @@ def _percent(stats: MetricStats | None) -> str:
     return f"{stats.attainment * 100:5.1f}% ({stats.met}/{stats.counted})"
 
 
-def _duration(seconds: int) -> str:
+def _duration(seconds: int, locale: str) -> str:
+    if locale != DEFAULT_LOCALE:
+        return dur(abs(seconds), locale)
     hours, rest = divmod(abs(seconds) // 60, 60)
     return f"{hours}h{rest:02d}m" if hours else f"{rest}m"
 
 
-def _verdict(record: ClockRecord | None) -> str:
+def _verdict(record: ClockRecord | None, locale: str) -> str:
+    _ = translator(locale).gettext
     if record is None:
-        return "not counted"
-    return f"breached (+{_duration(record.over_seconds)})" if not record.met else "met"
+        return _("not counted")
+    return _("breached (+%(over)s)") % {"over": _duration(record.over_seconds, locale)} if not record.met else _("met")
+
+
+def _width(text: str) -> int:
+    """Columns on a terminal: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _fit(text: str, width: int, right: bool = False) -> str:
+    """`text` cut to `width` terminal columns and padded to them (left- or right-aligned)."""
+    while _width(text) > width:
+        text = text[:-1]
+    pad = " " * (width - _width(text))
+    return pad + text if right else text + pad
 
 
 def render(comparison: Comparison, names: Mapping[str, str], jira_url: str | None,
-           limit: int = 50) -> str:
-    """The comparison as plain text: attainment table, breach counts, changed tickets."""
+           limit: int = 50, locale: str = "en") -> str:
+    """The comparison as plain text in `locale`: attainment table, breach counts, changed tickets.
+    Metrics are named by their rules.yaml keys (the reader is a rules author)."""
+    _ = translator(locale).gettext
     window = comparison.window
-    lines = [f"Backtest {window.start:%Y-%m-%d} .. {window.end:%Y-%m-%d} (end exclusive), "
-             f"{comparison.tickets} tickets" + (f", vendor {comparison.vendor}" if comparison.vendor else ""),
-             "", f"{'vendor':<24} {'metric':<15} {'rules in force':>22} {'proposed':>22} {'change':>9}"]
-    vendors = sorted({v for v, _ in (*comparison.before, *comparison.after)}, key=lambda v: (v == ALL, v))
+    values = {"start": f"{window.start:%Y-%m-%d}", "end": f"{window.end:%Y-%m-%d}", "tickets": comparison.tickets,
+              "vendor": comparison.vendor}
+    title = (_("Backtest %(start)s .. %(end)s (end exclusive), %(tickets)d tickets, vendor %(vendor)s")
+             if comparison.vendor else _("Backtest %(start)s .. %(end)s (end exclusive), %(tickets)d tickets"))
+    rows = []
+    vendors = sorted({v for v, _v in (*comparison.before, *comparison.after)}, key=lambda v: (v == ALL, v))
     for vendor in vendors:
-        label = "all vendors" if vendor == ALL else names.get(vendor, vendor)
+        label = _("all vendors") if vendor == ALL else names.get(vendor, vendor)
         for metric in [m for m in ALL_METRICS if (vendor, m) in comparison.before or (vendor, m) in comparison.after]:
             was, now = comparison.before.get((vendor, metric)), comparison.after.get((vendor, metric))
             delta = ("" if was is None or now is None or was.attainment is None or now.attainment is None
-                     else f"{(now.attainment - was.attainment) * 100:+.1f}pp")
-            lines.append(f"{label[:24]:<24} {metric:<15} {_percent(was):>22} {_percent(now):>22} {delta:>9}")
-    lines += ["", f"breaches gained: {len(comparison.gained)}, lost: {len(comparison.lost)}, "
-                  f"tickets whose verdict changes: {len(comparison.changed_tickets)}"]
+                     else _("%(change)spp") % {"change": f"{(now.attainment - was.attainment) * 100:+.1f}"})
+            rows.append((label, metric, _percent(was), _percent(now), delta))
+    change_width = max([9, _width(_("change")), *(_width(row[4]) for row in rows)])
+    lines = [title % values, "", " ".join([
+        _fit(_("vendor"), 24), _fit(_("metric"), 15), _fit(_("rules in force"), 22, True),
+        _fit(_("proposed"), 22, True), _fit(_("change"), change_width, True)])]
+    lines += [" ".join([_fit(label, 24), _fit(metric, 15), _fit(was, 22, True), _fit(now, 22, True),
+                        _fit(delta, change_width, True)]) for label, metric, was, now, delta in rows]
+    lines += ["", _("breaches gained: %(gained)d, lost: %(lost)d, tickets whose verdict changes: %(changed)d") % {
+        "gained": len(comparison.gained), "lost": len(comparison.lost), "changed": len(comparison.changed_tickets)}]
     if comparison.unchanged:
-        lines.append("no change: the proposed rules judge this history exactly as the rules in force")
+        lines.append(_("no change: the proposed rules judge this history exactly as the rules in force"))
     for change in comparison.changes[:limit]:
         link = f"  {jira_url.rstrip('/')}/browse/{change.ticket}" if jira_url else ""
-        lines.append(f"  {change.ticket} {change.metric} #{change.cycle}: {_verdict(change.before)} -> "
-                     f"{_verdict(change.after)}{link}")
+        lines.append(f"  {change.ticket} {change.metric} #{change.cycle}: {_verdict(change.before, locale)} -> "
+                     f"{_verdict(change.after, locale)}{link}")
     if len(comparison.changes) > limit:
-        lines.append(f"  ... and {len(comparison.changes) - limit} more")
+        lines.append("  " + _("... and %(count)d more") % {"count": len(comparison.changes) - limit})
     return "\n".join(lines)

@@ -15,19 +15,31 @@ What counts (docs/reports.md):
 - Every section says which rules versions judged the clocks it counts (`judged_by`), with the
   creation instants each judges when rules are effective-dated (processors/rule_schedule.py).
 No clock reads, no I/O: periods and records are arguments (periods in processors.periods).
+
+The names "All vendors" and "no vendor" are msgids: `in_locale(report, locale)` gives the report
+with them translated (the renderers and the charts show that one).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Iterable, Mapping, Sequence
 
+from processors.i18n import translator
 from processors.periods import Period, months_of, previous, weeks_ending
 from processors.rule_schedule import Judged, RuleSpan, judged_by
 from processors.rules import COMMUNICATION_METRICS, METRICS
 
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for `pybabel extract` without translating it here (docs/i18n.md)."""
+    return message
+
+
 SURVEY_QUESTIONS = ("csat", "communication")
-NO_VENDOR = "no vendor"
+NO_VENDOR = N_("no vendor")  # the name of records without a vendor; a renderer translates it
+ALL_VENDORS = N_("All vendors")  # the name of the whole report's section
 
 
 @dataclass(frozen=True)
@@ -305,7 +317,7 @@ def weekly_summary(history: History, period: Period, names: Mapping[str, str],
         overall = week_section(history, vendor, every.get(vendor, vendor), period, targets)
         sections: tuple[WeekSection, ...] = ()
     else:
-        overall = week_section(history, None, "All vendors", period, targets)
+        overall = week_section(history, None, ALL_VENDORS, period, targets)
         sections = tuple(week_section(history.of_vendor(v), v, n, period, targets)
                          for v, n in every.items())
     trend = tuple((week, attainments(history.clocks, week, targets))
@@ -376,3 +388,21 @@ def quarterly_scorecards(history: History, period: Period, names: Mapping[str, s
              for v in every}
     judged = versions_in([c for c in history.clocks if c.vendor in every], period, history.rule_spans)
     return QuarterlyScorecards(period, previous(period), months_of(period), targets, cards, trend, judged)
+
+
+# ---- the reader's language -----------------------------------------------------------------
+
+def _name(vendor: str | None, name: str, locale: str) -> str:
+    """A section's name; those Slawatch gives (ALL_VENDORS, NO_VENDOR) in `locale`."""
+    return translator(locale).gettext(name) if vendor is None and name in (ALL_VENDORS, NO_VENDOR) else name
+
+
+def in_locale(report: WeeklySummary | QuarterlyScorecards, locale: str) -> WeeklySummary | QuarterlyScorecards:
+    """The weekly summary or the scorecards with the names Slawatch gives in `locale` (the vendors'
+    own names as the rules write them). English: the report itself."""
+    if not isinstance(report, WeeklySummary):
+        return report  # scorecards: every card is a vendor of the rules or the history
+    names = {v: _name(v, n, locale) for v, n in report.names.items()}
+    return replace(report, names=names,
+                   overall=replace(report.overall, name=_name(report.overall.vendor, report.overall.name, locale)),
+                   vendors=tuple(replace(s, name=_name(s.vendor, s.name, locale)) for s in report.vendors))

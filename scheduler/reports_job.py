@@ -4,6 +4,10 @@
     run_quarterly(db, rules, now, enqueue, jira_url)   # now: the scheduled instant (rules.reports.quarterly)
     post_report(db, rules, kind, period, now, jira_url, vendor)   # also `slawatch report --post`
 
+A message speaks the language of its reader (docs/i18n.md): a vendor's weekly summary and a
+vendor's scorecard `rules.locale_for(vendor)` (`vendors.<id>.locale`, else `locale:`), the
+report of every vendor `rules.locale`; its chart too.
+
 Posting a report freezes its period (store/freeze.py): later changes of its clocks are recorded
 as late changes, and only `slawatch repair` re-judges it.
 
@@ -20,6 +24,7 @@ from typing import Any, Callable
 
 from connectors.slack_reports import scorecard_message, weekly_message
 from processors.periods import Period, last_complete_quarter, last_complete_week
+from processors.reports import in_locale
 from processors.rules import Rules
 from store import history
 from store.db import Database
@@ -56,7 +61,7 @@ def destinations(rules: Rules, kind: str, vendor: str | None = None) -> list[tup
     return [(None, channel)] * bool(channel) + [(v.id, v.channel) for v in rules.vendors if v.channel]
 
 
-def _weekly_chart(report: Any) -> bytes | None:
+def _weekly_chart(report: Any, locale: str) -> bytes | None:
     """The weekly chart; None without matplotlib (an install without the `charts` extra)."""
     try:
         from processors import charts  # matplotlib: loaded only when a chart is drawn
@@ -64,23 +69,25 @@ def _weekly_chart(report: Any) -> bytes | None:
         log.info("the weekly report goes without its chart: matplotlib is not installed "
                  "(pip install 'slawatch[charts]')")
         return None
-    return charts.weekly_chart(report)
+    return charts.weekly_chart(in_locale(report, locale), locale)
 
 
 def post_report(db: Database, rules: Rules, kind: str, period: Period, now: datetime,
                 jira_url: str | None = None, vendor: str | None = None,
-                enqueue: Callable[..., Any] | None = None) -> list[tuple[str, bool]]:
+                enqueue: Callable[..., Any] | None = None, locale: str | None = None) -> list[tuple[str, bool]]:
     """Compute a report from the stored history and put its messages in the outbox (see
     `destinations`); the weekly summary's chart goes into its thread. Returns (channel, new)
-    per message: new is False when that message was queued before. Empty: no channel is set."""
+    per message: new is False when that message was queued before. Empty: no channel is set.
+    `locale` (`slawatch report --post --locale`): every message in it, else each its reader's."""
     out = []
     for who, channel in destinations(rules, kind, vendor):
         with db.reading() as session:
             report = history.build_report(session, rules, kind, period, now, jira_url, who)
+        speaks = locale or rules.locale_for(who)
         if kind == "weekly":
-            (text, blocks), chart = weekly_message(report), _weekly_chart(report)
+            (text, blocks), chart = weekly_message(report, speaks), _weekly_chart(report, speaks)
         else:
-            (text, blocks), chart = scorecard_message(report), None
+            (text, blocks), chart = scorecard_message(report, speaks), None
         new = db.write(lambda session: history.enqueue_report(
             session, kind, period, channel, text, blocks, chart, now, vendor=who, enqueue=enqueue))
         log.info("%s report %s%s for %s: %s", kind, period.label, f" ({who})" if who else "", channel,

@@ -114,7 +114,7 @@ def test_csv_and_slack_reports_carry_the_communication_metrics(make_app, db_url,
     env = {"SLAWATCH_DATABASE_URL": db_url, "SLAWATCH_RULES": str(rules_path)}
     result = CliRunner().invoke(cli, ["report", "weekly", "--end", "2026-01-11", "--format", "csv"], env=env,
                                 catch_exceptions=False)
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    rows = list(csv.DictReader(io.StringIO(result.stdout.removeprefix("\ufeff"))))
     acme = {r["metric"]: r for r in rows if r["vendor"] == "acme"}
     assert (acme["next_response"]["counted"], acme["next_response"]["met"], acme["next_response"]["mark"]) == (
         "2", "1", "above")

@@ -88,7 +88,8 @@ def test_quarterly_csv_of_one_vendor_to_a_file(env, tmp_path):
                  "--out", str(out))
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "" and result.stderr == f"wrote {out}\n"
-    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # the UTF-8 BOM, for Excel
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert list(rows[0]) == render.QUARTERLY_HEADER and {r["vendor"] for r in rows} == {"acme"}
     # by hand in tests/test_reports.py: first response 4/5, 1/1, 0/1 by month, 5/7 for the quarter
     assert [(r["period"], r["met"], r["counted"]) for r in rows if r["metric"] == "first_response"] == [

@@ -289,8 +289,14 @@ def test_weekly_text():
     assert "nearest-rank" in text
 
 
+def csv_rows(text: str) -> list[dict[str, str]]:
+    """The rows of a report's CSV, which starts with a BOM (for Excel)."""
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
 def test_weekly_csv():
-    rows = list(csv.DictReader(io.StringIO(render.weekly_csv(weekly_summary(history(), W02, NAMES, TARGETS)))))
+    rows = csv_rows(render.weekly_csv(weekly_summary(history(), W02, NAMES, TARGETS)))
     assert list(rows[0]) == render.WEEKLY_HEADER
     assert [(r["vendor"], r["metric"]) for r in rows] == [
         ("(all)", FR), ("(all)", RES), ("acme", FR), ("acme", RES), ("globex", FR), ("globex", RES),
@@ -308,7 +314,7 @@ def test_quarterly_text_and_csv():
     assert "  by month: 2026-01 80.0% (4 of 5), 2026-02 100.0% (1 of 1), 2026-03 0.0% (0 of 1)" in text
     assert "-28.6 pp from 2025-Q4 (100.0%)" in text and "+7.1 pp from 2025-Q4 (50.0%)" in text
     assert "satisfaction: 66.7% (2 of 3 answers), below the 90% target" in text
-    rows = list(csv.DictReader(io.StringIO(render.quarterly_csv(cards))))
+    rows = csv_rows(render.quarterly_csv(cards))
     assert list(rows[0]) == render.QUARTERLY_HEADER
     acme_fr = [(r["period"], r["attainment_percent"], r["breaches"], r["change_pp"])
                for r in rows if r["vendor"] == "acme" and r["metric"] == FR]
@@ -493,7 +499,7 @@ def test_the_weekly_summary_shows_the_surveys_answered_that_week():
     assert next(s for s in summary.vendors if s.vendor == "globex").satisfaction == {}
     text = render.weekly_text(summary)
     assert "satisfaction: 100.0% (2 of 2 answers), above the 90% target" in text
-    rows = [r for r in csv.DictReader(io.StringIO(render.weekly_csv(summary))) if r["metric"] == "csat"]
+    rows = [r for r in csv_rows(render.weekly_csv(summary)) if r["metric"] == "csat"]
     assert [(r["vendor"], r["counted"], r["met"], r["attainment_percent"]) for r in rows] == [
         ("(all)", "2", "2", "100.00"), ("acme", "2", "2", "100.00")]
     _, blocks = weekly_message(summary)
