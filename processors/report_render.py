@@ -87,9 +87,9 @@ def day_text(day: date, locale: str = "en") -> str:
 
 
 def joined(items: Sequence[str], locale: str = "en", separator: str = "comma") -> str:
-    _ = translator(locale).gettext
+    t = translator(locale)
     # Translators: the separators of a list of items ("a, b", "a; b")
-    return (_(", ") if separator == "comma" else _("; ")).join(items)
+    return (t.pgettext("list separator", ", ") if separator == "comma" else t.gettext("; ")).join(items)
 
 
 def period_text(period: Period, locale: str = "en") -> str:
