@@ -100,6 +100,12 @@ def period_text(period: Period, locale: str = "en") -> str:
         "last": day_text(period.last_day, locale), "zone": period.zone}
 
 
+def chart_title(period: Period, locale: str = "en") -> str:
+    """The title of the weekly chart uploaded with a report: "SLA attainment per week to 2026-W47"."""
+    _ = translator(locale).gettext
+    return _("SLA attainment per week to %(period)s") % {"period": period_label(period, locale)}
+
+
 def targets_text(targets: Mapping[str, float], locale: str = "en") -> str:
     _ = translator(locale).gettext
     return joined([(_("%(metric)s %(target)s") if targets.get(m) is not None else _("%(metric)s no target"))

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from connectors.slack_reports import scorecard_message, weekly_message
+from processors.report_render import chart_title
 from processors.periods import Period, last_complete_quarter, last_complete_week
 from processors.reports import in_locale
 from processors.rules import Rules
@@ -89,7 +90,8 @@ def post_report(db: Database, rules: Rules, kind: str, period: Period, now: date
         else:
             (text, blocks), chart = scorecard_message(report, speaks), None
         new = db.write(lambda session: history.enqueue_report(
-            session, kind, period, channel, text, blocks, chart, now, vendor=who, enqueue=enqueue))
+            session, kind, period, channel, text, blocks, chart, now, vendor=who, enqueue=enqueue,
+            chart_title=chart_title(period, speaks)))
         log.info("%s report %s%s for %s: %s", kind, period.label, f" ({who})" if who else "", channel,
                  "queued" if new else "queued before")
         out.append((channel, new))

@@ -141,18 +141,20 @@ def report_key(kind: str, period: Period, vendor: str | None = None) -> str:
 
 def enqueue_report(session: Session, kind: str, period: Period, channel: str, text: str,
                    blocks: Sequence[dict[str, Any]], chart_png: bytes | None, now: datetime,
-                   vendor: str | None = None, enqueue: Callable[..., bool] | None = None) -> bool:
+                   vendor: str | None = None, enqueue: Callable[..., bool] | None = None,
+                   chart_title: str | None = None) -> bool:
     """Put a report message in the outbox under `report_key`, and its chart (if any) as a file
     uploaded into the message's thread. False when this report was queued before (the key is
     taken: a job run twice for one instant, or `--post` repeated), and then nothing is added.
-    `enqueue` is store.outbox.enqueue unless given."""
+    `enqueue` is store.outbox.enqueue unless given; `chart_title` the chart's, in the report's
+    language (processors.report_render.chart_title)."""
     enqueue = enqueue or outbox.enqueue
     key = report_key(kind, period, vendor)
     message = outbox.Outgoing(key=key, kind="report", channel=channel, text=text, blocks=list(blocks))
     if not enqueue(session, message, now):
         return False
     if chart_png:
-        title = f"SLA attainment per week to {period.label}"
+        title = chart_title or f"SLA attainment per week to {period.label}"
         enqueue(session, outbox.Outgoing(
             key=f"{key}:chart", kind="file", channel=channel, text=title, thread_key=key,
             attachment=chart_png, filename=f"slawatch-{key.split(':', 1)[1].replace(':', '-')}.png",

@@ -255,6 +255,9 @@ def test_scheduled_reports_reach_a_chinese_vendor_in_chinese(env, db_url, tmp_pa
     assert own["text"] == ("服务水平周报 2026年第2周（ACME Outsourcing）：首次响应 75.0%（目标85%，未达标），"
                            "解决时限 50.0%（目标95%，未达标）；未解决违约：1")
     assert own["blocks"][0]["text"]["text"] == "服务水平周报 · 2026年第2周"
+    # the weekly chart goes up in each report's thread, titled in that report's language
+    titles = sorted(f["title"] for f in fake_slack.files.values() if f.get("title"))
+    assert titles == ["SLA attainment per week to 2026-W02", "截至2026年第2周的每周服务水平达标率"]
     (everyone,) = fake_slack.messages("#sla-weekly")
     assert everyone["text"].startswith("Weekly SLA summary 2026-W02 for All vendors: first response 57.1%")
     (card,) = fake_slack.messages("#sla-quarterly")

@@ -103,7 +103,7 @@ def report(args: list[str], locale: str) -> str:
     with context.database().reading() as session:
         summary = weekly_summary(session, rules, period, now, current_app.config.get("JIRA_URL"),
                                  vendor=vendor)
-    text = report_render.weekly_text(summary).rstrip()
+    text = report_render.weekly_text(summary, locale).rstrip()
     if len(text) > MAX_REPLY - 40:  # keep the code block closed
         text = text[:MAX_REPLY - 41] + "…"
     heading = translator(locale).gettext("This week so far")
