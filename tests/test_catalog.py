@@ -32,7 +32,7 @@ SKIP_COMMENT = "# i18n: skip"  # on a line of a literal that is not text (CSS, a
 # Python modules and Jinja templates.
 MARKED = ("processors/charts.py", "processors/i18n.py", "processors/rules_locale.py",
           "processors/translations/__init__.py", "web/i18n.py", "web/survey.py",
-          "web/dashboard.py", "web/backtest_page.py", "web/svg.py",
+          "web/dashboard.py", "web/backtest_page.py", "web/svg.py", "web/svg_timeline.py",
           *(f"web/templates/dashboard/{name}.html" for name in (
               "base", "macros", "overview", "vendor", "ticket", "rules", "backtest", "backtest_form", "not_found")),
           "connectors/slack_blocks.py", "processors/slack_replies.py", "web/slack_commands.py",

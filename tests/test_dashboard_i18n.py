@@ -119,6 +119,9 @@ def test_ticket_page_in_chinese(zh_demo):
         assert heading in body
     assert '<span class="kind">创建</span>' in body and "策略 <strong>operations-24x7</strong>（第一个匹配的策略）" in body
     assert re.search(r"<dt>已用时</dt><dd>(\d+小时)?\d+分钟，目标12小时（工作时间）</dd>", body)
+    # the clock bars (web/svg_timeline.py): the resolution clock's stop mark and the bar's title
+    assert 'text-anchor="middle">解决</text>' in body
+    assert re.search(r"<title>[^<]*：解决时限，第1轮</title>", body)
 
 
 def test_backtest_refusal_in_chinese(en_demo):

@@ -315,7 +315,7 @@ def ticket(key: str):
         end = clock.stopped_at or context.now()
         pauses = [(s, e) for s, e in spans if s < end and (e is None or e > clock.started_at)]
         bar = clock_timeline(clock, pauses, axis, names.get(clock.vendor, clock.vendor or ""),
-                             vendor_colour(clock.vendor, vendor_ids))
+                             vendor_colour(clock.vendor, vendor_ids), _(METRIC_NAMES.get(clock.metric, clock.metric)))
         explained.append((clock, line, pauses, bar))
     return render_page("dashboard/ticket.html", title=key, ticket=row, events=events, clocks=explained,
                        rules_version=rules.version, now=context.now())
