@@ -249,7 +249,8 @@ def vendor(vendor_id: str):
     with context.database().reading() as session:
         worst = queries.worst_breaches(session, vendor_id, quarter.start, quarter.end)
         late = late_change_counts(session, vendor=vendor_id)
-    shown = shown_metrics(rules)
+    shown = METRICS + tuple(m for m in shown_metrics(rules)[len(METRICS):]  # a communication metric: when counted
+                            if any((st := figures.stats(vendor_id, p, m)) and st.counted for p in periods.vendor))
     trend = [(week, {m: s.attainment if (s := figures.stats(vendor_id, week, m)) else None for m in shown})
              for week in weeks]
     card = _section(figures, vendor_id, quarter, periods.last_quarter, shown=shown)
