@@ -39,7 +39,8 @@ alerts:
   channel: "#sla-alerts"
 """
 # slack_helpers.RULES with acme's channel in Chinese (the rules themselves stay English)
-ZH_VENDOR_RULES = RULES.replace('    managers: ["U024BE7LH"]\n', '    managers: ["U024BE7LH"]\n    locale: zh_CN\n', 1)
+ZH_VENDOR_RULES = RULES.replace('    managers: ["U024BE7LH"]\n', '    managers: ["U024BE7LH"]\n    locale: zh_CN\n', 1).replace(
+    'staff: ["U0AGENT01"]', 'staff: ["U0AGENT01", "U0LI000001", "U0ANN00001"]')  # /sla answers the vendor's people
 LI = "U0LI000001"  # a member whose Slack speaks zh-CN
 STRANGER = "U0NOBODY01"
 

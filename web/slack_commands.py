@@ -7,10 +7,17 @@ member's Slack language when Slawatch knows it, else the ticket's vendor's, else
     /sla report [vendor]           the weekly summary of this week so far
     /sla unexcuse KEY metric [cycle]   (approvers and admins: web/slack_disputes.py)
     /sla help                      (and anything not understood)
+
+Who sees what (issue 13, like the dashboard: web/auth.py): without a `governance` section in
+rules.yaml every member of the workspace sees every vendor, as before. With one, admins and
+approvers see everything, a vendor's managers and staff see their own vendors only (breaches,
+reports, tickets, the clocks on a ticket), and a member with no role is refused with a reply
+saying so; nothing else changes.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from flask import current_app, g
 from sqlalchemy import select
@@ -19,6 +26,7 @@ from connectors.errors import MalformedPayload
 from connectors.slack_inbound import SlashCommand, parse_command
 from connectors.surveys import form_link
 from processors import report_render, slack_replies
+from processors.rules_governance import seen_vendors
 from processors.i18n import translator
 from processors.periods import local_day, week_of
 from store import slack as slack_store
@@ -29,7 +37,7 @@ from store.repo import load_events
 from store.verdicts import judge_ticket
 from web import context
 from web.slack import bp, ephemeral, malformed
-from web.slack_disputes import excuse_refusal, reader_locale, thread_locale, user_locale
+from web.slack_disputes import email_of, excuse_refusal, reader_locale, thread_locale, user_locale
 from web.slack_interactions import enqueue_excuse_note, enqueue_update
 
 TICKET_KEY = re.compile(r"^[A-Z][A-Z0-9]+-\d+$")
@@ -45,16 +53,21 @@ def command():
     words = sla.text.split()
     verb = words[0].lower() if words else "help"
     locale = reader_locale(sla.user_id)
+    scope = seen_by(sla.user_id)
     if verb == "help":
         text = slack_replies.help_text(locale)
+    elif scope == frozenset() and verb != "unexcuse":
+        text = translator(locale).gettext(
+            "Slawatch shows its figures to the people rules.yaml names: admins, approvers and each "
+            "vendor's managers and staff (the `governance` section). Ask an admin to add you.")
     elif verb == "breaches":
-        text = breaches(words[1:], locale)
+        text = breaches(words[1:], locale, scope)
     elif verb == "report":
-        text = report(words[1:], locale)
+        text = report(words[1:], locale, scope)
     elif verb == "unexcuse":
         text = unexcuse(sla, words[1:], locale)
     elif len(words) == 1 and TICKET_KEY.match(words[0].upper()):
-        text = ticket(words[0].upper(), sla.user_id)
+        text = ticket(words[0].upper(), sla.user_id, scope)
     else:
         _ = translator(locale).gettext
         text = _("Sorry, I did not understand `%(text)s`.") % {"text": slack_replies.escape(sla.text)}
@@ -62,39 +75,64 @@ def command():
     return ephemeral(text if len(text) <= MAX_REPLY else text[:MAX_REPLY - 1] + "…")
 
 
-def _vendor(args: list[str], locale: str) -> tuple[str | None, str | None]:
-    """(vendor id, None) or (None, a reply naming the known vendors)."""
+def seen_by(user_id: str) -> frozenset[str] | None:
+    """The vendors the member may see: None for all (no `governance` section, or an admin or an
+    approver), else their own vendors (empty: none, a member with no role)."""
+    rules = context.rulebook().rules
+    if not rules.governance.configured:
+        return None
+    if seen_vendors(rules, user_id) is None:
+        return None
+    return seen_vendors(rules, user_id, email_of(user_id))
+
+
+def _scoped(vendor: str | None, scope: frozenset[str] | None, locale: str) -> tuple[str | None, str | None]:
+    """(the vendor to show, None) or (None, a refusal) for a member limited to `scope`."""
+    if scope is None or vendor in scope:
+        return vendor, None
+    if vendor is None and len(scope) == 1:
+        return next(iter(scope)), None
+    _ = translator(locale).gettext
+    mine = ", ".join(sorted(scope))
+    if vendor is None:
+        return None, _("Name one of your vendors: %(vendors)s.") % {"vendors": mine}
+    return None, _("You may see the figures of your own vendors only: %(vendors)s.") % {"vendors": mine}
+
+
+def _vendor(args: list[str], locale: str, scope: frozenset[str] | None = None) -> tuple[str | None, str | None]:
+    """(vendor id, None) or (None, a reply naming the known vendors, or refusing one not the member's)."""
     if not args:
-        return None, None
+        return _scoped(None, scope, locale)
     vendors = {v.id: v for v in context.rulebook().rules.vendors}
     wanted = args[0]
     if wanted in vendors:
-        return wanted, None
+        return _scoped(wanted, scope, locale)
     found = next((v.id for v in vendors.values() if v.name.casefold() == " ".join(args).casefold()
                   or v.id.casefold() == wanted.casefold()), None)
     if found:
-        return found, None
+        return _scoped(found, scope, locale)
     _ = translator(locale).gettext
     known = ", ".join(sorted(vendors)) or _("none")
     return None, _("I know no vendor `%(vendor)s`; the rules have: %(known)s") % {
         "vendor": slack_replies.escape(wanted), "known": known}
 
 
-def breaches(args: list[str], locale: str) -> str:
-    vendor, problem = _vendor(args, locale)
+def breaches(args: list[str], locale: str, scope: frozenset[str] | None = None) -> str:
+    """Open breaches, of the vendor named (or of every vendor the member may see)."""
+    vendor, problem = _vendor(args, locale, scope) if args else (None, None)
     if problem:
         return problem
     now = context.now()
     with context.database().reading() as session:
-        tickets = list_tickets(session, now, state="breached", vendor=vendor, limit=100)
+        tickets = list_tickets(session, now, state="breached", vendor=vendor, limit=100, vendors=scope)
         keys = [t["key"] for t in tickets]
         excused = set(session.execute(select(ExcusedBreach.ticket, ExcusedBreach.metric, ExcusedBreach.cycle)
                                       .where(ExcusedBreach.ticket.in_(keys)))) if keys else set()
     return slack_replies.breaches_reply(tickets, now, vendor, excused=excused, locale=locale)
 
 
-def report(args: list[str], locale: str) -> str:
-    vendor, problem = _vendor(args, locale)
+def report(args: list[str], locale: str, scope: frozenset[str] | None = None) -> str:
+    vendor, problem = _vendor(args, locale, scope)
     if problem:
         return problem
     rules, now = context.rulebook().rules, context.now()
@@ -110,7 +148,7 @@ def report(args: list[str], locale: str) -> str:
     return f"*{heading}*\n```{text}```"
 
 
-def ticket(key: str, user_id: str) -> str:
+def ticket(key: str, user_id: str, scope: frozenset[str] | None = None) -> str:
     now = context.now()
     with context.database().reading() as session:
         events = load_events(session, key)
@@ -119,6 +157,11 @@ def ticket(key: str, user_id: str) -> str:
         state = judge_ticket(session, key, events, context.rulebook().schedule, now).state if events else None
     rules = context.rulebook().rules
     locale = user_locale(user_id) or rules.locale_for(state.vendor if state is not None else None)
+    if state is not None and scope is not None:
+        if state.vendor not in scope and not any(c.vendor in scope for c in state.clocks):
+            state = None  # another vendor's ticket: as unknown to this member as a missing one
+        else:
+            state = replace(state, clocks=tuple(c for c in state.clocks if c.vendor in scope))
     if state is None:
         return translator(locale).gettext("I know no ticket %(key)s (Slawatch has no events for it).") % {
             "key": key}
