@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Collection, Iterable, Sequence
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -133,15 +133,18 @@ def touched_since(session: Session, since: datetime) -> list[str]:
 
 
 def late_change_counts(session: Session, labels: Sequence[str] | None = None,
-                       vendor: str | None = None) -> dict[str, int]:
+                       vendor: str | None = None, vendors: Collection[str] | None = None) -> dict[str, int]:
     """Per frozen period (of `labels`, or every one): how many of its clocks changed since it was
-    frozen and wait for a repair (only periods with some)."""
+    frozen and wait for a repair (only periods with some); of `vendor`, and of `vendors` unless
+    it is None (a caller limited to some vendors)."""
     x = LateChange
     clocks = select(x.period, x.ticket, x.metric, x.cycle).where(x.repair_id.is_(None))
     if labels is not None:
         clocks = clocks.where(x.period.in_(list(labels)))
     if vendor is not None:
         clocks = clocks.where(x.vendor == vendor)
+    if vendors is not None:
+        clocks = clocks.where(x.vendor.in_(sorted(vendors)))
     sub = clocks.distinct().subquery()
     return {label: n for label, n in session.execute(select(sub.c.period, func.count()).group_by(sub.c.period))}
 

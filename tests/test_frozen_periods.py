@@ -22,6 +22,7 @@ from store.db import get_database
 from store.models import ClockRow, FrozenClock, FrozenPeriod, LateChange, OutboxMessage, PeriodRepair
 from store.rulebook import get_rulebook
 from store.slack import Breach, breach_key, excuse
+from store.tokens import create_token
 from tests import jira_payloads as jp
 from tests.conftest import RULES_YAML
 from tests.fake_slack import fake_slack  # noqa: F401  (the fixture)
@@ -88,6 +89,10 @@ def test_late_events_are_recorded_and_shown_never_applied_silently(week, clock, 
     assert json.loads(frozen.figures)[0]["metrics"]["first_response"] == [4, 2, 0]  # as posted
     assert "2026-W02: 1 late change since posted" in client.get("/vendors/acme").get_data(as_text=True)
     assert "2026-W02: 1 late change since posted" in client.get("/").get_data(as_text=True)
+    # a caller limited to another vendor does not see acme's late changes on the overview
+    token = get_database(week).write(lambda session: create_token(session, "globex-only", "globex", clock.now))
+    overview = client.get("/", headers={"Authorization": f"Bearer {token}"})
+    assert overview.status_code == 200 and "late change" not in overview.get_data(as_text=True)
 
 
 def test_an_excuse_after_posting_is_a_late_change(week, clock):

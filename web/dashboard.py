@@ -220,7 +220,7 @@ def overview():
     with context.database().reading() as session:
         soon = queries.due_soon(session, now, vendors=seen)
         breaches, breach_count = queries.open_breaches(session, now, vendors=seen)
-        late = late_change_counts(session)
+        late = late_change_counts(session, vendors=seen)
     shown = shown_metrics(rules)
     vendors = [(v.id, v.name, _section(figures, v.id, week, shown=shown), _section(figures, v.id, quarter, shown=shown))
                for v in rules.vendors if visible(v.id)]
