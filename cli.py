@@ -101,20 +101,24 @@ def cli(log_level: str) -> None:
               help="0: any free port")
 @click.option("--demo", is_flag=True, help="fill an empty store with the demo history first (see `slawatch demo`)")
 @click.option("--seed", type=int, help="with --demo: the demo history's seed (default 7)")
-def serve(host: str, port: int, demo: bool, seed: int | None) -> None:
+@click.option("--locale", type=click.Choice(["en", "zh_CN"]),
+              help="with --demo: the demo of this language (zh_CN: a Chinese cast and `locale: zh_CN`)")
+def serve(host: str, port: int, demo: bool, seed: int | None, locale: str | None) -> None:
     """Run the web app and the scheduler in one process (the embedded default)."""
     from werkzeug.serving import make_server
 
     if seed is not None and not demo:
         raise click.UsageError("--seed needs --demo")
+    if locale is not None and not demo:
+        raise click.UsageError("--locale needs --demo (the rules' `locale:` sets the language otherwise)")
     settings = _settings()
     try:
         check_unsigned(settings, [host], warn=False)  # create_app warns
     except ConfigError as exc:
         _fail(f"configuration: {exc}")
     if demo:
-        settings = _demo_settings(settings)
-        _fill_demo(settings, seed=7 if seed is None else seed)
+        settings = _demo_settings(settings, locale or "en")
+        _fill_demo(settings, seed=7 if seed is None else seed, locale=locale or "en")
     app = _start(settings)
     ticker = scheduler.get_ticker(app)
     server = make_server(host, port, app, threaded=True)

@@ -182,7 +182,9 @@ def test_alerts_without_a_channel_are_logged_once_not_every_tick(make_app, db_ur
 
 
 @pytest.mark.slow
-def test_serve_demo_takes_a_seed(tmp_path):
+@pytest.mark.parametrize("locale", [None, "zh_CN"])
+def test_serve_demo_takes_a_seed(tmp_path, locale):
+    """`serve --demo --seed 11` (and `--locale zh_CN`: the Chinese demo's cast and rules)."""
     from tests.test_service_cli import free_port, stop, wait_for
 
     port, log = free_port(), tmp_path / "serve.log"
@@ -190,8 +192,8 @@ def test_serve_demo_takes_a_seed(tmp_path):
     env = {**clean, "SLAWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "SLAWATCH_TICK_SECONDS": "3600"}
     with log.open("wb") as handle:
         process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--demo", "--seed", "11",
-                                    "--port", str(port)], cwd=REPO, env=env, stdout=handle,
-                                   stderr=subprocess.STDOUT)
+                                    "--port", str(port), *(["--locale", locale] if locale else [])],
+                                   cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: "listening on" in log.read_text(), seconds=120)
     finally:
@@ -203,7 +205,15 @@ def test_serve_demo_takes_a_seed(tmp_path):
     with engine.connect() as connection:
         seeds = connection.execute(text("SELECT DISTINCT substr(delivery_id, 1, 8) FROM deliveries")).scalars()
         assert sorted(seeds) == ["demo-11-"]
+        vendors = connection.execute(text("SELECT DISTINCT vendor FROM tickets WHERE vendor IS NOT NULL")).scalars()
+        assert sorted(vendors) == ["acme", "globex", "initech"]
     engine.dispose()
+    assert ("demo_rules_zh_CN.yaml" in output) == (locale == "zh_CN")
+
+
+def test_serve_takes_a_locale_only_with_the_demo():
+    result = CliRunner().invoke(cli, ["serve", "--locale", "zh_CN"])
+    assert result.exit_code == 2 and "--locale needs --demo" in result.stderr
 
 
 # ---------------------------------------------------------------- the PostgreSQL test run
