@@ -68,7 +68,7 @@ def due_soon(session: Session, now: datetime, limit: int = 15,
 
 
 def _open_breach(now: datetime):
-    return and_(ClockRow.state.in_(("running", "paused")),  # not "stopped": so ix_clocks_state serves
+    return and_(ClockRow.state.in_(("running", "paused")),  # not "stopped": so ix_clocks_state_stopped_at serves
                 or_(ClockRow.breached_at.is_not(None), and_(ClockRow.state == "running", ClockRow.due_at <= now)))
 
 

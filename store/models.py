@@ -109,7 +109,7 @@ class ClockRow(Base):
     ticket: Mapped[str] = mapped_column(Text, ForeignKey("tickets.key"), index=True)
     metric: Mapped[str] = mapped_column(String(32))
     cycle: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(16))  # ix_clocks_state_stopped_at serves `state` alone too
     target_seconds: Mapped[int] = mapped_column(Integer)
     elapsed_seconds: Mapped[int] = mapped_column(Integer)
     paused_seconds: Mapped[int] = mapped_column(Integer)
@@ -117,11 +117,11 @@ class ClockRow(Base):
     stopped_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None] = mapped_column(index=True)  # ix_clocks_due_at
     breached_at: Mapped[datetime | None]
-    next_warning_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_warning_at: Mapped[datetime | None]  # the planner reads plan_at (ix_clocks_plan_at)
     policy: Mapped[str] = mapped_column(Text)
     calendar: Mapped[str] = mapped_column(Text)
     rules_version: Mapped[str] = mapped_column(String(64), index=True)
-    computed_at: Mapped[datetime] = mapped_column(index=True)
+    computed_at: Mapped[datetime]
     vendor: Mapped[str | None] = mapped_column(Text)  # attributed vendor (processors.sla.Clock.vendor)
     warnings: Mapped[str | None] = mapped_column(Text)  # JSON [[fraction, instant or null], ...]
     ended_by: Mapped[str | None] = mapped_column(String(16))  # response | resolution | handaway

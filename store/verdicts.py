@@ -31,19 +31,20 @@ log = logging.getLogger(__name__)
 
 def settled_versions(session: Session, key: str) -> dict[ClockId, str]:
     """The version each stored stopped clock of ticket `key` was judged by."""
-    c = ClockRow
-    rows = session.execute(select(c.metric, c.cycle, c.rules_version).where(c.ticket == key, c.state == "stopped"))
-    return {(metric, cycle): version for metric, cycle, version in rows}
+    return settled_versions_of(session, [key]).get(key, {})
 
 
 def settled_versions_of(session: Session, keys: Sequence[str]) -> dict[str, dict[ClockId, str]]:
-    """`settled_versions` of several tickets in one query (the recompute's batches)."""
+    """`settled_versions` of several tickets in one query (the recompute's batches). The state is
+    compared here, not in SQL: given `state = 'stopped'`, SQLite without statistics reads the
+    state index (every stopped clock, 140 ms a batch at 200,000 tickets) instead of the ticket's."""
     c, out = ClockRow, {}
     if keys:
-        rows = session.execute(select(c.ticket, c.metric, c.cycle, c.rules_version)
-                               .where(c.ticket.in_(list(keys)), c.state == "stopped"))
-        for ticket, metric, cycle, version in rows:
-            out.setdefault(ticket, {})[(metric, cycle)] = version
+        rows = session.execute(select(c.ticket, c.metric, c.cycle, c.rules_version, c.state)
+                               .where(c.ticket.in_(list(keys))))
+        for ticket, metric, cycle, version, state in rows:
+            if state == "stopped":
+                out.setdefault(ticket, {})[(metric, cycle)] = version
     return out
 
 
