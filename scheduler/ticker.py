@@ -5,9 +5,16 @@ reads). Steps: look at the rules file (and store the version in force); recomput
 the webhooks marked (store/pending.py) and the clocks that an earlier rules version computed;
 take or renew the scheduler lease; if this process leads: reconcile with the Jira REST API when
 due (connectors/jira_reconcile.py), plan the alerts that fell due (scheduler/planning.py) and run
-the report jobs whose time has come (scheduler/cron.py), open satisfaction surveys, and refresh
-the dashboard's stored figures (store/figures.py); in every process: dispatch the outbox
-(scheduler/dispatch.py: Slack messages and Jira write-backs) and fill the Slack user cache.
+the report jobs whose time has come (scheduler/cron.py) and open satisfaction surveys; in every
+process: dispatch the outbox (scheduler/dispatch.py: Slack messages and Jira write-backs) and
+fill the Slack user cache.
+
+The counting steps — the dashboard's stored figures (store/figures.py) and the watch over frozen
+periods (store/freeze.py), each at most every SLAWATCH_FIGURES_SECONDS, as the leader — read
+every clock that ended in the periods shown: seconds at a million open tickets. A started ticker
+runs them as a job of their own (`background_tick`, in the scheduler's thread pool), so a long
+count never delays the next tick's planning and sending; `tick()` called directly (tests, a
+one-shot run) runs them after its own steps.
 
 Leadership is a lease in the database (store/lease.py) of LEASE_TICKS ticks, renewed every tick:
 one process plans at a time, and when it dies another takes over once the lease expires.
@@ -60,6 +67,18 @@ PENDING_POLL_SECONDS = 1.0  # how often the recompute loop looks for marked tick
 PENDING_DELAY_SECONDS = 0.1  # after a wake-up: lets a burst of deliveries coalesce per ticket
 
 
+def _run(steps: list[tuple[str, Step]], now: datetime) -> list[str]:
+    """Run `steps` in order; returns the names of those that failed (each logged, the rest run)."""
+    failed = []
+    for name, step in steps:
+        try:
+            step(now)
+        except Exception:  # the edge of a background job: report, go on with the rest
+            log.exception("scheduler step %r failed", name)
+            failed.append(name)
+    return failed
+
+
 def process_id() -> str:
     """A name for this process in leases and claims: host, pid and a random suffix."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -89,9 +108,12 @@ class Ticker:
             ("surveys", self.ask_surveys),
             ("dispatch", self.dispatch),
             ("slack_users", self.look_up_slack_users),
+        ]
+        self.background_steps: list[tuple[str, Step]] = [
             ("figures", self.refresh_figures),
             ("frozen", self.watch_frozen),
         ]
+        self._background_lock = threading.Lock()
         self._run_lock = threading.Lock()
         self._reload_requested = threading.Event()
         self.pending_wakeup = threading.Event()  # set by the webhook path of this process
@@ -167,18 +189,26 @@ class Ticker:
         if self.leading:
             watch_frozen(self.db, self.rulebook.rules, now, self.figures_seconds)
 
-    def tick(self) -> list[str]:
-        """Run every step once; returns the names of the steps that failed."""
+    def tick(self, background: bool = True) -> list[str]:
+        """Run every step once, the counting steps too unless `background` is False (the started
+        scheduler runs those as their own job); returns the names of the steps that failed."""
         with self._run_lock:
             now = self.clock()
-            failed = []
-            for name, step in self.steps:
-                try:
-                    step(now)
-                except Exception:  # the edge of a background job: report, go on with the rest
-                    log.exception("scheduler step %r failed", name)
-                    failed.append(name)
+            failed = _run(self.steps, now)
+            if background:
+                with self._background_lock:
+                    failed += _run(self.background_steps, now)
             self._record(now, failed)
+            return failed
+
+    def background_tick(self) -> list[str]:
+        """The counting steps alone (the started scheduler's second job); a failure is recorded
+        like a tick's, a success leaves the tick's record to the tick."""
+        with self._background_lock:
+            now = self.clock()
+            failed = _run(self.background_steps, now)
+            if failed:
+                self._record(now, failed)
             return failed
 
     def _record(self, now: datetime, failed: list[str]) -> None:
@@ -201,7 +231,7 @@ class Ticker:
             if self._reload_requested.wait(timeout=1.0):
                 self._reload_requested.clear()
                 log.info("reload requested")
-                self.tick()
+                self.tick(background=False)
 
     def _pending_loop(self) -> None:
         while not self._stopping.is_set():
@@ -219,8 +249,10 @@ class Ticker:
     def start(self) -> None:
         scheduler = BackgroundScheduler(timezone=timezone.utc,
                                         job_defaults={"coalesce": True, "max_instances": 1})
-        scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id="tick",
+        scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id="tick", kwargs={"background": False},
                           next_run_time=datetime.now(timezone.utc))
+        scheduler.add_job(self.background_tick, "interval", seconds=self.tick_seconds, id="background",
+                          next_run_time=datetime.now(timezone.utc) + timedelta(seconds=min(self.tick_seconds, 5)))
         scheduler.start()
         self._scheduler = scheduler
         threading.Thread(target=self._reload_listener, name="slawatch-reload", daemon=True).start()

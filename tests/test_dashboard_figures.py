@@ -3,6 +3,7 @@ read by the pages while fresh and of the rules in force, counted live (and store
 from __future__ import annotations
 
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -89,6 +90,26 @@ def test_the_leaders_tick_counts_them_at_most_every_interval(make_app, db_url):
     ticker.leading = False
     ticker.refresh_figures(NOW + timedelta(hours=1))  # only the leader counts
     assert max(at for _, at in _stored(app).values()) == NOW + timedelta(seconds=60)
+
+
+def test_a_started_scheduler_counts_them_in_a_job_of_their_own(make_app, db_url):
+    """The tick the scheduler runs plans and sends; the counting steps are a second job, so a
+    count that takes seconds (a million open clocks) never delays alerts (issue 15)."""
+    app = _app(make_app, db_url, SLAWATCH_FIGURES_SECONDS=60, SLAWATCH_TICK_SECONDS=0.2)
+    ticker = get_ticker(app)
+    assert ticker.tick(background=False) == [] and ticker.leading
+    assert _stored(app) == {}  # the tick itself counted nothing
+    ticker.start()
+    try:
+        for _ in range(300):  # the background job's first run is a fraction of a second after start
+            if _stored(app):
+                break
+            threading.Event().wait(0.05)
+    finally:
+        ticker.stop()
+    assert set(_stored(app)) == {p.label for p in dashboard_periods(get_rulebook(app).rules, NOW).vendor}
+    jobs = {name for name, _ in ticker.steps} & {name for name, _ in ticker.background_steps}
+    assert jobs == set()  # no step runs in both
 
 
 def test_a_page_counts_live_when_the_figures_are_missing_or_stale_and_stores_them(make_app, db_url):
