@@ -569,8 +569,10 @@ def _day(_ctx, _param, value: str | None) -> datetime | None:
 @click.option("--vendor", help="only this vendor id")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="processes evaluating tickets (pays off with more than 2 idle CPUs)")
+@click.option("--locale", type=click.Choice(["en", "zh_CN"]),
+              help="the language of the comparison (default: the `locale:` of the rules in force)")
 def backtest(rules_path: str, start: datetime | None, end: datetime | None, vendor: str | None,
-             workers: int) -> None:
+             workers: int, locale: str | None) -> None:
     """Judge the stored history by NEW rules and by the rules in force (SLAWATCH_RULES), side by
     side: attainment per metric and vendor, breaches gained and lost, tickets that change.
     Tickets pinned by `rules apply` are judged by their pinned version on both sides, as they
@@ -605,7 +607,8 @@ def backtest(rules_path: str, start: datetime | None, end: datetime | None, vend
                                   vendor, workers)
     finally:
         database.dispose()
-    click.echo(render(comparison, vendor_names(current) | vendor_names(proposed), settings["JIRA_URL"]))
+    click.echo(render(comparison, vendor_names(current) | vendor_names(proposed), settings["JIRA_URL"],
+                      locale=locale or current.locale))
 
 
 @cli.group()

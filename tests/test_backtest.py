@@ -108,6 +108,8 @@ def test_backtest_command(history, db_url, rules_path, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Backtest 2026-01-01 .. 2026-02-01 (end exclusive), 3 tickets" in result.stdout
     assert "https://acme-it.atlassian.net/browse/OPS-1" in result.stdout
+    chinese = CliRunner().invoke(cli, [*args, "--locale", "zh_CN"], env=env)
+    assert chinese.exit_code == 0 and "回测 2026-01-01 至 2026-02-01（不含结束日），工单3个" in chinese.stdout
 
     proposed.write_text(TIGHTER.replace("target: 15m", "target: soon"), encoding="utf-8")
     broken = CliRunner().invoke(cli, args, env=env)
