@@ -168,3 +168,21 @@ def test_jira_write_back_comment_in_chinese():
 def test_slack_locales_slawatch_speaks():
     assert [speaks(x) for x in ("zh-CN", "zh-TW", "zh", "en-US", "en-GB", "fr-FR", "", None)] == [
         "zh_CN", "zh_CN", "zh_CN", "en", "en", None, None, None]
+
+
+def test_the_readmes_alert_picture_draws_the_real_message():
+    """docs/screenshots/alert_preview.py draws exactly what alert_message sends (README picture)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "alert_preview.py"
+    spec = importlib.util.spec_from_file_location("alert_preview", path)
+    preview = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(preview)
+    text, blocks = preview.example("zh_CN")
+    assert text.startswith(":rotating_light: SLA 已违约：<https://acme-it.atlassian.net/browse/ACME-12|ACME-12>")
+    page = preview.page(blocks, "zh_CN")
+    for shown in ('<b>SLA 已违约：<a href="https://acme-it.atlassian.net/browse/ACME-12">ACME-12</a></b>',
+                  "<b>供应商</b><br>华东运维服务", "<b>目标</b><br>30分钟", '<span class="mention">@王经理</span>',
+                  "1月5日周一 16:30 CST（您的时间：1月5日周一 16:30 CST）", ">确认</span>", ">豁免…</span>"):
+        assert shown in page
