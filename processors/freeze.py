@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
+from processors.i18n import format_percent, period_label, translator
 from processors.periods import Period
+from processors.report_render import metric_name
 from processors.reports import ClockRecord, counted_in
 
 ClockKey = tuple[str, str, int]  # (ticket, metric, cycle)
@@ -84,23 +86,30 @@ def changes(frozen: Mapping[ClockKey, CountedClock], now: Mapping[ClockKey, Coun
     return out
 
 
-def _attainment(counts: list[int] | None) -> str:
+def _attainment(counts: list[int] | None, locale: str) -> str:
     if not counts or not counts[0]:
         return "–"
-    return f"{counts[1] / counts[0]:.1%} ({counts[1]}/{counts[0]})"
+    return f"{format_percent(counts[1] / counts[0], locale)} ({counts[1]}/{counts[0]})"  # i18n: skip
 
 
 def correction_text(period: Period, vendor: str | None, before: list[dict[str, Any]], after: list[dict[str, Any]],
-                    by: str, reason: str, names: Mapping[str, str]) -> str:
-    """The correction posted in the period's thread: per vendor and metric, before -> after."""
+                    by: str, reason: str, names: Mapping[str, str], locale: str = "en") -> str:
+    """The correction posted in the period's thread, in `locale`: per vendor and metric, before -> after."""
+    _ = translator(locale).gettext
     old = {(e["vendor"], m): c for e in before for m, c in e["metrics"].items()}
     new = {(e["vendor"], m): c for e in after for m, c in e["metrics"].items()}
-    scope = f" for {names.get(vendor, vendor)}" if vendor else ""
-    lines = [f"Correction to {period.label}{scope}: re-judged by {by}. Reason: {reason}"]
+    values = {"period": period_label(period, locale), "who": by, "reason": reason}
+    if vendor:
+        head = _("Correction to %(period)s for %(vendor)s: re-judged by %(who)s. Reason: %(reason)s")
+        lines = [head % {**values, "vendor": names.get(vendor, vendor)}]
+    else:
+        lines = [_("Correction to %(period)s: re-judged by %(who)s. Reason: %(reason)s") % values]
     for key in sorted(set(old) | set(new), key=lambda k: (k[0] is None, k[0] or "", k[1])):
         if old.get(key) != new.get(key):
-            who = names.get(key[0], key[0]) if key[0] else "no vendor"
-            lines.append(f"• {who}, {key[1].replace('_', ' ')}: {_attainment(old.get(key))} → {_attainment(new.get(key))}")
+            who = names.get(key[0], key[0]) if key[0] else _("no vendor")
+            line = _("• %(vendor)s, %(metric)s: %(before)s → %(after)s")
+            lines.append(line % {"vendor": who, "metric": metric_name(key[1], locale),
+                                 "before": _attainment(old.get(key), locale), "after": _attainment(new.get(key), locale)})
     if len(lines) == 1:
-        lines.append("The figures did not change.")
+        lines.append(_("The figures did not change."))
     return "\n".join(lines)

@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping, Sequence
 from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.orm import Session
 
-from processors import reports
+from processors import report_render, reports
 from processors.calendar import Calendar
 from processors.periods import Period, months_of, previous, weeks_ending
 from processors.reports import ClockRecord, History, SurveyRecord, TicketRecord
@@ -154,7 +154,7 @@ def enqueue_report(session: Session, kind: str, period: Period, channel: str, te
     if not enqueue(session, message, now):
         return False
     if chart_png:
-        title = chart_title or f"SLA attainment per week to {period.label}"
+        title = chart_title or report_render.chart_title(period)
         enqueue(session, outbox.Outgoing(
             key=f"{key}:chart", kind="file", channel=channel, text=title, thread_key=key,
             attachment=chart_png, filename=f"slawatch-{key.split(':', 1)[1].replace(':', '-')}.png",

@@ -99,7 +99,7 @@ def _record(session: Session, rules: Rules, period: Period, vendor: str | None, 
         taken = taken.where(LateChange.vendor == vendor)
     session.execute(taken.values(repair_id=fix.id))
     names = {v.id: v.name for v in rules.vendors}
-    text = correction_text(period, vendor, before, after, by, reason, names)
+    text = correction_text(period, vendor, before, after, by, reason, names, rules.locale)
     kind = KINDS[period.kind]
     channel = getattr(rules.reports, kind).channel
     if channel:

@@ -39,7 +39,7 @@ MARKED = ("processors/charts.py", "processors/i18n.py", "processors/rules_locale
           "web/slack_interactions.py", "web/slack_disputes.py", "connectors/surveys.py",
           "connectors/slack_users.py", "processors/alerts.py",
           "processors/report_render.py", "processors/reports.py", "processors/backtest.py",
-          "connectors/slack_reports.py", "scheduler/reports_job.py")
+          "connectors/slack_reports.py", "scheduler/reports_job.py", "processors/freeze.py")
 
 
 def _extract(tmp_path: Path):

@@ -319,3 +319,20 @@ def test_survey_lines_in_both_languages():
             "沟通满意度：0.0%（1份答复中0份满意），低于目标80%\n") in chinese
     assert ("satisfaction: 100.0% (1 of 1 answers), above the 90% target\n"
             "communication: 0.0% (0 of 1 answers), below the 80% target\n") in english
+
+
+def test_a_repairs_correction_in_chinese():
+    """`slawatch repair` posts its correction in the report's thread, in the rules' language:
+    ACME's first response 2 of 4 (50.0%) before, 3 of 4 (75.0%) after; resolution unchanged."""
+    from processors.evidence import parse_period
+    from processors.freeze import correction_text
+
+    before = [{"vendor": "acme", "metrics": {"first_response": [4, 2, 0], "resolution": [4, 4, 0]}}]
+    after = [{"vendor": "acme", "metrics": {"first_response": [4, 3, 0], "resolution": [4, 4, 0]}}]
+    week = parse_period("2026-W02", "UTC")
+    names = {"acme": "ACME Outsourcing"}
+    assert correction_text(week, None, before, after, "U024BE7LH", "电话答复，登记较晚", names, "zh_CN") == (
+        "更正2026年第2周：由 U024BE7LH 重新评定。原因：电话答复，登记较晚\n"
+        "• ACME Outsourcing，首次响应：50.0% (2/4) → 75.0% (3/4)")
+    assert correction_text(week, "acme", before, before, "U1", "复核", names, "zh_CN") == (
+        "更正2026年第2周（ACME Outsourcing）：由 U1 重新评定。原因：复核\n数据没有变化。")
