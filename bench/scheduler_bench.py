@@ -14,7 +14,8 @@ moves by hand:
 - first tick: at T + downtime (plans what fell due while the worker was down), then the counting
   job (the dashboard figures and the frozen periods, its own thread in the running worker);
 - steady ticks: `--ticks` more, one simulated second apart; the median is `steady_tick_ms`;
-- drain: `--drain` tickets (default 5,000 or N) marked for recompute as webhooks would, then
+- drain: `--drain` tickets (default 5,000 or N) each given an agent's public comment as a webhook
+  would (`--drain-kind mark`: only marked, nothing new to judge, as after a rules change), then
   recomputed with the worker's function (store/pending.py), tickets per second of wall-clock
   time and per CPU-second of the worker (steadier on a shared machine); then one more
   tick (the one that plans the recomputed clocks), printed as `after_drain_tick_ms`.
@@ -116,9 +117,11 @@ def background(ticker, times: dict[str, float]) -> tuple[float, dict[str, float]
     return (time.perf_counter() - began) * 1000, dict(times)
 
 
-def worker(url: str, start: datetime, ticks: int, drain: int) -> dict:
+def worker(url: str, start: datetime, ticks: int, drain: int, drain_kind: str = "comment") -> dict:
     """The measuring process: the restarted worker."""
+    from processors.events import EventKind, Person, TicketEvent
     from scheduler.ticker import Ticker
+    from store.ingest import store_delivery
     from store.pending import mark_pending, recompute_pending
     from store.models import Ticket
     from sqlalchemy import select
@@ -140,7 +143,14 @@ def worker(url: str, start: datetime, ticks: int, drain: int) -> dict:
     marked = random.Random(3).sample(keys, min(drain, len(keys)))
     del keys
     clock["now"] += timedelta(seconds=1)
-    db.write(lambda session: mark_pending(session, marked, clock["now"]))
+    if drain_kind == "mark":  # what a rules change or a replayed delivery does: nothing new to judge
+        db.write(lambda session: mark_pending(session, marked, clock["now"]))
+    else:  # what webhooks do: each ticket gets an event, here an agent's public comment
+        agent = Person(account_id="bench-agent-1", display_name="Bench Agent")
+        for start in range(0, len(marked), 500):
+            events = [TicketEvent(key, EventKind.COMMENTED, clock["now"], f"bench:{key}:comment:1", actor=agent)
+                      for key in marked[start:start + 500]]
+            store_delivery(db, "jira", f"bench-drain-{start}", events, clock["now"])
     began, cpu, done = time.perf_counter(), time.process_time(), 0
     while count := recompute_pending(db, rulebook.schedule, clock["now"]):
         done += count
@@ -169,18 +179,22 @@ def main() -> int:
     parser.add_argument("--ticks", type=int, default=20, help="steady ticks, one simulated second apart")
     parser.add_argument("--downtime", type=int, default=60, help="seconds the worker was down before the first tick")
     parser.add_argument("--drain", type=int, default=5_000, help="tickets marked for the drain")
+    parser.add_argument("--drain-kind", choices=("comment", "mark"), default="comment",
+                        help="comment: each drained ticket got an agent's comment (webhooks); "
+                             "mark: marked with nothing new (a rules change)")
     parser.add_argument("--worker", nargs=2, metavar=("URL", "START"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         url, start = args.worker
-        print(json.dumps(worker(url, parse_instant(start), args.ticks, args.drain)))
+        print(json.dumps(worker(url, parse_instant(start), args.ticks, args.drain, args.drain_kind)))
         return 0
     with tempfile.TemporaryDirectory(prefix="scheduler-bench-") as tmp:
         url = args.database or f"sqlite:///{tmp}/bench.db"
         now = prepare(url, args.tickets)
         start = now + timedelta(seconds=args.downtime)
         out = subprocess.run([sys.executable, __file__, "--worker", url, format_instant(start),
-                              "--ticks", str(args.ticks), "--drain", str(args.drain)],
+                              "--ticks", str(args.ticks), "--drain", str(args.drain),
+                              "--drain-kind", args.drain_kind],
                              capture_output=True, text=True)
     if out.returncode:
         sys.stderr.write(out.stderr[-5000:])

@@ -25,6 +25,13 @@ TICKETS, EVENTS, DELIVERIES = Ticket.__table__, Event.__table__, Delivery.__tabl
 CLOCKS, RULE_VERSIONS, SERVICE_STATE = ClockRow.__table__, RuleVersion.__table__, ServiceState.__table__
 
 
+# What a recompute compares with a stored clock (`_replace_clocks`): every column but computed_at
+# and plan_at, and elapsed_seconds / paused_seconds as `_unchanged` says.
+_COMPARED = ("ticket", "metric", "cycle", "state", "target_seconds", "started_at", "stopped_at", "due_at",
+             "breached_at", "next_warning_at", "policy", "calendar", "rules_version", "vendor", "warnings",
+             "ended_by", "measure", "handoff_at", "handoff_by")
+
+
 @functools.cache
 def _statements(dialect: str) -> SimpleNamespace:
     """The write statements, built once per dialect and run with bound parameters (so
@@ -58,6 +65,10 @@ def _statements(dialect: str) -> SimpleNamespace:
         logs=select(EVENTS.c.ticket, EVENTS.c.payload).where(EVENTS.c.ticket.in_(bindparam("keys", expanding=True)))
         .order_by(EVENTS.c.ticket, EVENTS.c.at, EVENTS.c.id),
         delete_many_clocks=delete(CLOCKS).where(CLOCKS.c.ticket.in_(bindparam("keys", expanding=True))),
+        stored_clocks=select(CLOCKS.c.id, CLOCKS.c.elapsed_seconds, CLOCKS.c.paused_seconds,
+                             *(CLOCKS.c[name] for name in _COMPARED))
+        .where(CLOCKS.c.ticket.in_(bindparam("keys", expanding=True))),
+        delete_clock_ids=delete(CLOCKS).where(CLOCKS.c.id.in_(bindparam("ids", expanding=True))),
     )
 
 
@@ -143,34 +154,62 @@ def load_event_logs(session: Session, keys: Sequence[str]) -> dict[str, list[Tic
 
 def save_ticket_states(session: Session, keys: Sequence[str],
                        states: Sequence[tuple[TicketState, str, Mapping[tuple[str, int], str]]], now: datetime) -> None:
-    """`save_ticket_state` for a batch: the clocks of every ticket of `keys` are dropped, then
-    the tickets of `states` (state, rules version, per-clock versions) upserted and their clocks
-    inserted, one statement each."""
-    connection, sql = session.connection(), _sql(session)
-    if keys:
-        connection.execute(sql.delete_many_clocks, {"keys": list(keys)})
-    if not states:
-        return
-    connection.execute(sql.ticket, [{"key": state.key, **_ticket_values(state, now)} for state, _, _ in states])
+    """`save_ticket_state` for a batch: the tickets of `states` (state, rules version, per-clock
+    versions) upserted in one statement, and the clocks of every ticket of `keys` made theirs
+    (`_replace_clocks`; a ticket of `keys` without a state keeps none)."""
+    if states:
+        session.connection().execute(_sql(session).ticket,
+                                     [{"key": state.key, **_ticket_values(state, now)} for state, _, _ in states])
     rows = [_clock_values(state.key, clock, versions.get((clock.metric, clock.cycle), version), now)
             for state, version, versions in states if not state.deleted for clock in state.clocks]
-    if rows:
-        connection.execute(sql.clocks, rows)
+    _replace_clocks(session, keys, rows)
 
 
 def save_ticket_state(session: Session, state: TicketState, rules_version: str, now: datetime,
                       clock_versions: Mapping[tuple[str, int], str] | None = None) -> None:
     """Upsert the ticket's facts and replace its clocks (a deleted ticket keeps none); each clock
     is recorded as judged by `rules_version`, or by its entry in `clock_versions`."""
-    connection = session.connection()
-    connection.execute(_sql(session).ticket, {"key": state.key, **_ticket_values(state, now)})
-    delete_ticket_clocks(session, state.key)
-    if state.deleted or not state.clocks:
+    save_ticket_states(session, [state.key], [(state, rules_version, clock_versions or {})], now)
+
+
+def _unchanged(row: Mapping[str, Any], stored: Any) -> bool:
+    """True if the new `row` of a clock says nothing the `stored` one does not, but for time
+    passing: a running clock's elapsed time grows (its paused time, due and breach instants stay),
+    a paused clock's paused time grows (its elapsed time stays), a stopped clock changes not at
+    all. A late event that moves a pause or a stop changes one of those, or a compared column."""
+    if any(row[name] != getattr(stored, name) for name in _COMPARED):
+        return False
+    if row["state"] == "running":
+        return row["paused_seconds"] == stored.paused_seconds and row["elapsed_seconds"] >= stored.elapsed_seconds
+    if row["state"] == "paused":
+        return row["elapsed_seconds"] == stored.elapsed_seconds and row["paused_seconds"] >= stored.paused_seconds
+    return row["elapsed_seconds"] == stored.elapsed_seconds and row["paused_seconds"] == stored.paused_seconds
+
+
+def _replace_clocks(session: Session, keys: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """Make `rows` the stored clocks of the tickets `keys`. A stored clock that differs from its
+    new row only in what time passing changes (`_unchanged`) is left as it is: its elapsed time
+    is as of its computed_at, which readers complete to `now` (store/history.py) as they do for
+    any clock not recomputed since, and its plan_at, the planner's next look, stays right. So a
+    recompute writes, and the planner looks again at (plan_at = now), only the clocks that
+    changed: a drain rewrites a fraction of the rows and index pages it used to."""
+    if not keys:
         return
-    versions = clock_versions or {}
-    rows = [_clock_values(state.key, clock, versions.get((clock.metric, clock.cycle), rules_version), now)
-            for clock in state.clocks]
-    connection.execute(_sql(session).clocks, rows)
+    connection, sql = session.connection(), _sql(session)
+    wanted = {(row["ticket"], row["metric"], row["cycle"]): row for row in rows}
+    stale, kept = [], set()
+    for stored in connection.execute(sql.stored_clocks, {"keys": list(keys)}):
+        key = (stored.ticket, stored.metric, stored.cycle)
+        row = wanted.get(key)
+        if row is not None and _unchanged(row, stored):
+            kept.add(key)
+        else:
+            stale.append(stored.id)
+    if stale:
+        connection.execute(sql.delete_clock_ids, {"ids": stale})
+    fresh = [row for key, row in wanted.items() if key not in kept]
+    if fresh:
+        connection.execute(sql.clocks, fresh)
 
 
 def _ticket_values(state: TicketState, now: datetime) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """The store on a real database: migrations, time zones, idempotent writes, concurrent writers."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -92,18 +94,31 @@ def test_events_need_their_ticket_row(db):
         db.write(lambda s: record_events(s, events, NOW))
 
 
-def test_save_ticket_state_replaces_the_clocks(app, db):
+def test_save_ticket_state_rewrites_only_the_clocks_that_changed(app, db):
+    """A clock that only ran on (elapsed, computed_at) is left as stored: its elapsed is as of its
+    computed_at, which readers complete; one that changed is rewritten (store/repo.py
+    `_replace_clocks`); a clock the new state no longer has is removed."""
     rules = get_rulebook(app).rules
     events = parse_webhook(jp.load_fixture("issue_created"))
     db.write(lambda s: (ensure_tickets(s, ["OPS-1"]), record_events(s, events, NOW)))
-    later = NOW + timedelta(hours=1)
-    for now in (NOW, later):
+    later = NOW + timedelta(minutes=10)
+
+    def save(now, version=rules.version, keep=None):
         state = evaluate(events, rules, now)
-        db.write(lambda s: save_ticket_state(s, state, rules.version, now))
-    with db.reading() as session:
-        clocks = session.scalars(select(ClockRow).order_by(ClockRow.metric)).all()
-    assert [(c.metric, c.cycle, c.computed_at, c.rules_version) for c in clocks] == [
-        ("first_response", 1, later, rules.version), ("resolution", 1, later, rules.version)]
+        if keep is not None:
+            state = replace(state, clocks=tuple(c for c in state.clocks if c.metric in keep))
+        db.write(lambda s: save_ticket_state(s, state, version, now))
+        with db.reading() as session:
+            return [(c.metric, c.computed_at, c.rules_version, c.elapsed_seconds)
+                    for c in session.scalars(select(ClockRow).order_by(ClockRow.metric))]
+
+    first = save(NOW)
+    assert [(m, at, v) for m, at, v, _ in first] == [("first_response", NOW, rules.version),
+                                                      ("resolution", NOW, rules.version)]
+    assert save(later) == first  # both only ran on for 10 minutes: kept as stored
+    assert [(m, at, v) for m, at, v, _ in save(later, "v2")] == [  # judged by other rules: rewritten
+        ("first_response", later, "v2"), ("resolution", later, "v2")]
+    assert [m for m, *_ in save(later, "v2", keep={"resolution"})] == ["resolution"]
 
 
 def test_rule_versions_keep_first_seen_and_update_loaded_at(db):
