@@ -4,7 +4,7 @@ an error within seconds, never a hang (issue 12).
 The server's `statement_timeout` cannot end a statement the server never received, and when the
 packets are swallowed by something that acknowledges them (a proxy, a load balancer, a NAT box
 that lost its state) libpq's TCP user timeout and keepalives see a healthy socket: the client
-would wait for the answer forever. So a watchdog thread (`Watchdog`) knows every statement,
+would wait for the answer forever. So a watchdog thread (`WATCHDOG`) knows every statement,
 COMMIT and ROLLBACK in flight and, when one outlives its deadline, shuts its socket down: the
 waiting thread gets an OperationalError at once (SQLAlchemy then discards the connection), and a
 request answers 503 with Retry-After (web/__init__.py).
@@ -43,36 +43,47 @@ def limit_thread(seconds: float | None) -> None:
 
 
 class Watchdog:
-    """The statements in flight on one engine's connections, and their deadlines."""
+    """The statements in flight on watched connections, and their deadlines; one thread for the
+    process, asleep while nothing is in flight."""
 
-    def __init__(self, default_seconds: float):
-        self.default_seconds = default_seconds
+    def __init__(self):
         self._armed: dict[int, tuple[float, Any]] = {}  # id(dbapi connection) -> (deadline, it)
-        self._lock = threading.Lock()
+        self._wakeup = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def arm(self, dbapi_connection: Any) -> None:
-        seconds = getattr(_budget, "seconds", None) or self.default_seconds
-        with self._lock:
+    def arm(self, dbapi_connection: Any, default_seconds: float) -> None:
+        seconds = getattr(_budget, "seconds", None) or default_seconds
+        with self._wakeup:
+            idle = not self._armed
             self._armed[id(dbapi_connection)] = (time.monotonic() + seconds, dbapi_connection)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="slawatch-db-watchdog", daemon=True)
                 self._thread.start()
+            elif idle:
+                self._wakeup.notify()
 
     def disarm(self, dbapi_connection: Any) -> None:
-        with self._lock:
+        with self._wakeup:
             self._armed.pop(id(dbapi_connection), None)
+
+    def forget(self) -> None:
+        """In a forked child (gunicorn): the thread did not come along; start afresh."""
+        self._armed, self._wakeup, self._thread = {}, threading.Condition(), None
 
     def _run(self) -> None:
         while True:
-            time.sleep(CHECK_SECONDS)
-            now = time.monotonic()
-            with self._lock:
+            with self._wakeup:
+                self._wakeup.wait(CHECK_SECONDS if self._armed else None)
+                now = time.monotonic()
                 overdue = [(key, conn) for key, (deadline, conn) in self._armed.items() if deadline <= now]
                 for key, _ in overdue:
                     del self._armed[key]
             for _, conn in overdue:
                 cut(conn)
+
+
+WATCHDOG = Watchdog()
+os.register_at_fork(after_in_child=WATCHDOG.forget)
 
 
 def cut(dbapi_connection: Any) -> None:
@@ -90,21 +101,21 @@ def cut(dbapi_connection: Any) -> None:
     log.warning("database: no answer within the deadline, connection cut")
 
 
-def watch(engine: Engine, default_seconds: float) -> Watchdog:
+def watch(engine: Engine, default_seconds: float) -> None:
     """Give every statement, COMMIT and ROLLBACK on `engine` a deadline. (A statement that failed
     stays armed until its connection's next use or check-in: harmless, `cut` spares a connection
     that waits for nothing.)"""
-    watchdog = Watchdog(default_seconds)
-    event.listen(engine, "before_cursor_execute", lambda conn, cursor, *args: watchdog.arm(cursor.connection))
-    event.listen(engine, "after_cursor_execute", lambda conn, cursor, *args: watchdog.disarm(cursor.connection))
-    event.listen(engine, "commit", lambda conn: _arm(watchdog, conn))
-    event.listen(engine, "rollback", lambda conn: _arm(watchdog, conn))
-    event.listen(engine, "reset", lambda dbapi_connection, record, state: watchdog.arm(dbapi_connection))
-    event.listen(engine, "checkin", lambda dbapi_connection, record: dbapi_connection is not None and watchdog.disarm(
+    def arm(dbapi_connection: Any) -> None:
+        WATCHDOG.arm(dbapi_connection, default_seconds)
+
+    def arm_valid(connection) -> None:
+        if not connection.invalidated:  # an invalidated one sends nothing more
+            arm(connection.connection.dbapi_connection)
+
+    event.listen(engine, "before_cursor_execute", lambda conn, cursor, *args: arm(cursor.connection))
+    event.listen(engine, "after_cursor_execute", lambda conn, cursor, *args: WATCHDOG.disarm(cursor.connection))
+    event.listen(engine, "commit", arm_valid)
+    event.listen(engine, "rollback", arm_valid)
+    event.listen(engine, "reset", lambda dbapi_connection, record, state: arm(dbapi_connection))
+    event.listen(engine, "checkin", lambda dbapi_connection, record: dbapi_connection is not None and WATCHDOG.disarm(
         dbapi_connection))
-    return watchdog
-
-
-def _arm(watchdog: Watchdog, connection) -> None:
-    if not connection.invalidated:  # an invalidated one sends nothing more
-        watchdog.arm(connection.connection.dbapi_connection)
