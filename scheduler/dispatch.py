@@ -13,7 +13,8 @@ after MAX_ATTEMPTS; SlackPermanentError -> failed with Slack's error code as the
 Any process may run a dispatcher: claims make concurrent dispatchers take disjoint rows.
 A started ticker gives its dispatcher a heartbeat (scheduler/heartbeat.py): a row whose claimer
 stopped beating is taken over by another dispatcher within seconds (store/dispatchers.py), and
-a dispatcher whose own heartbeat is not fresh gives its claimed rows back untried.
+a dispatcher whose own heartbeat is not fresh (checked before each row and again right before
+each post) gives its claimed rows back untried. Jira write-back rows are checked before the row only.
 
 Jira write-back rows (channel `jira`, kinds jira_label / jira_comment) go to the JiraWriter
 (connectors/jira_writeback.py) instead, with the same claim/record steps: the look-up is the
@@ -136,6 +137,11 @@ class Dispatcher:
             if posted is not None:
                 result.found += 1
                 log.info("outbox %s was already in Slack (ts %s): recorded, not re-posted", row.key, posted.ts)
+            elif not self.alive():  # the look-up took long: the heartbeat is no longer fresh
+                outbox.mark_retry(self.db, row, now, TRANSIENT + "not posted: heartbeat late", self.worker_id,
+                                  count_attempt=False)
+                result.skipped += 1
+                return
             else:
                 posted = self._deliver(row)
                 result.sent += 1

@@ -108,6 +108,22 @@ def test_a_dispatcher_without_a_fresh_heartbeat_posts_nothing(db, fake_slack):
     assert dispatcher.run(NOW).sent == 1 and len(fake_slack.messages("#acme-sla")) == 1
 
 
+def test_a_heartbeat_gone_stale_during_the_look_up_stops_the_post(db, fake_slack):
+    """The check is made again right before the post: a post starts only on a fresh heartbeat."""
+    put(db, NOW)
+    outbox.claim(db, "dead", NOW)  # its heartbeat stopped: taken over, looked up first
+    dispatchers.beat(db, "dead", NOW)
+    dispatcher = Dispatcher(db, WebApiSender("xoxb-test", base_url=fake_slack.url), "A")
+    answers = iter([True, False])  # fresh when the row is taken, stale after the look-up
+    dispatcher.alive = lambda: next(answers)
+    later = NOW + dispatchers.DEAD_AFTER + timedelta(seconds=1)
+    result = dispatcher.run(later)
+    assert (result.sent, result.skipped) == (0, 1) and fake_slack.calls("chat.postMessage") == []
+    assert fake_slack.calls("conversations.list")  # the look-up was made (a never-used channel)
+    row = row_of(db)
+    assert (row.status, row.attempts, row.error) == ("pending", 1, "transient: not posted: heartbeat late")
+
+
 # ---- real processes: kill -9 in the middle of a post ----------------------------------------
 
 @pytest.fixture
