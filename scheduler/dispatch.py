@@ -11,6 +11,10 @@ Failures: SlackRateLimited -> retry after Retry-After, and hold the channel's ot
 long, without spending an attempt; SlackTransientError -> exponential backoff with jitter (1 s, 2 s, 4 s ... 5 min), failed
 after MAX_ATTEMPTS; SlackPermanentError -> failed with Slack's error code as the reason.
 Any process may run a dispatcher: claims make concurrent dispatchers take disjoint rows.
+A started ticker gives its dispatcher a heartbeat (scheduler/heartbeat.py): a row whose claimer
+stopped beating is taken over by another dispatcher within seconds (store/dispatchers.py), and
+a dispatcher whose own heartbeat is not fresh (checked before each row and again right before
+each post) gives its claimed rows back untried. Jira write-back rows are checked before the row only.
 
 Jira write-back rows (channel `jira`, kinds jira_label / jira_comment) go to the JiraWriter
 (connectors/jira_writeback.py) instead, with the same claim/record steps: the look-up is the
@@ -80,6 +84,9 @@ class Dispatcher:
         self.batch, self.max_attempts = batch, max_attempts
         self.rng = rng or random.Random()
         self._channel_ids: dict[str, str] = {}
+        # may a post start now? The ticker sets its heartbeat's `fresh` (scheduler/heartbeat.py):
+        # a dispatcher whose heartbeat is stale may be taken over, so it must not post
+        self.alive: Callable[[], bool] = lambda: True
 
     def run(self, now: datetime, max_batches: int = 50,
             keep_going: Callable[[], bool] = lambda: True) -> DispatchResult:
@@ -101,11 +108,16 @@ class Dispatcher:
         for row in outbox.claim(self.db, self.worker_id, now, self.batch):
             jira = is_jira_row(row.kind)
             held = limited.get(row.channel) or (None if jira else limited.get("*"))
+            if held is None and not self.alive():
+                held = now  # no recent heartbeat: another dispatcher may take this row over
             if held is not None:  # untried: give the claim and the attempt back
                 outbox.mark_retry(self.db, row, held, row.error or "held back", self.worker_id,
                                   count_attempt=False)
                 result.skipped += 1
                 continue
+            if row.stale:
+                log.warning("outbox %s: taken over from %s (claimed at %s)", row.key,
+                            row.previous_claimer, row.previous_claim_at)
             if jira:
                 self._write_to_jira(row, now, result, limited)
             else:
@@ -125,6 +137,11 @@ class Dispatcher:
             if posted is not None:
                 result.found += 1
                 log.info("outbox %s was already in Slack (ts %s): recorded, not re-posted", row.key, posted.ts)
+            elif not self.alive():  # the look-up took long: the heartbeat is no longer fresh
+                outbox.mark_retry(self.db, row, now, TRANSIENT + "not posted: heartbeat late", self.worker_id,
+                                  count_attempt=False)
+                result.skipped += 1
+                return
             else:
                 posted = self._deliver(row)
                 result.sent += 1

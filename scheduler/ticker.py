@@ -18,7 +18,9 @@ one-shot run) runs them after its own steps.
 
 Leadership is a lease in the database (store/lease.py) of LEASE_TICKS ticks, renewed every tick:
 one process plans at a time, and when it dies another takes over once the lease expires.
-Dispatching needs no leader: claims make concurrent dispatchers take disjoint rows.
+Dispatching needs no leader: claims make concurrent dispatchers take disjoint rows. A started
+ticker's dispatcher beats a heartbeat row (scheduler/heartbeat.py, store/dispatchers.py), so
+the rows it leaves `sending` when it dies are taken over within seconds.
 
 Between ticks, a started ticker also runs a recompute loop: woken by a webhook stored in this
 process (`slawatch serve`) or every PENDING_POLL_SECONDS (`slawatch worker`, beside gunicorn), it
@@ -46,6 +48,7 @@ from connectors.surveys import deliver_surveys
 from processors.events import format_instant
 from scheduler import cron
 from scheduler.dispatch import Dispatcher
+from scheduler.heartbeat import Heartbeat
 from scheduler.planning import plan_due
 from store import lease
 from store.db import Database
@@ -119,6 +122,7 @@ class Ticker:
         self.pending_wakeup = threading.Event()  # set by the webhook path of this process
         self._stopping = threading.Event()
         self._scheduler: BackgroundScheduler | None = None
+        self._heartbeat: Heartbeat | None = None
 
     def refresh_rules(self, now: datetime) -> None:
         self.rulebook.check(now, force=True)
@@ -247,6 +251,9 @@ class Ticker:
                 self._stopping.wait(5 * PENDING_POLL_SECONDS)
 
     def start(self) -> None:
+        if self.dispatcher is not None:  # before the first tick: its claims have a heartbeat
+            self._heartbeat = Heartbeat(self.db, self.worker_id, self.clock).start()
+            self.dispatcher.alive = self._heartbeat.fresh
         scheduler = BackgroundScheduler(timezone=timezone.utc,
                                         job_defaults={"coalesce": True, "max_instances": 1})
         scheduler.add_job(self.tick, "interval", seconds=self.tick_seconds, id="tick", kwargs={"background": False},
@@ -264,6 +271,9 @@ class Ticker:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+        if self._heartbeat is not None:  # no post in flight any more: retire it
+            self._heartbeat.stop()
+            self._heartbeat = None
         if self.leading:
             try:
                 lease.release(self.db, LEASE_NAME, self.worker_id)

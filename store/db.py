@@ -17,7 +17,8 @@ never corrupt the file); SLAWATCH_SQLITE_SYNCHRONOUS=full makes every commit wai
 
 A sick database gives an error within seconds, never a hang (issue 12): SQLite waits for a lock
 at most BUSY_TIMEOUT_MS per attempt and `write` retries for WRITE_PATIENCE_SECONDS; PostgreSQL
-connections carry PG_TIMEOUTS (connect, TCP user timeout, keepalives) and a statement_timeout.
+connections carry PG_TIMEOUTS (connect, TCP user timeout, keepalives) and a statement_timeout,
+and every statement a client-side deadline (store/deadlines.py: a network that swallows packets).
 The web app answers an OperationalError with 503 and Retry-After (web/__init__.py).
 """
 from __future__ import annotations
@@ -35,6 +36,8 @@ from typing import Callable, Iterator, TypeVar
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from store import deadlines
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,7 +70,10 @@ def make_engine(url: str, statement_timeout_ms: int | None = STATEMENT_TIMEOUT_M
         connect_args = dict(PG_TIMEOUTS)
         if statement_timeout_ms:
             connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
-    return create_engine(url, pool_recycle=RECYCLE_SECONDS, connect_args=connect_args)
+    engine = create_engine(url, pool_recycle=RECYCLE_SECONDS, connect_args=connect_args)
+    if parsed.get_backend_name() == "postgresql" and statement_timeout_ms:
+        deadlines.watch(engine, statement_timeout_ms / 1000 + deadlines.MARGIN_SECONDS)
+    return engine
 
 
 def sqlite_synchronous() -> str:

@@ -212,6 +212,15 @@ class Lease(Base):
     expires_at: Mapped[datetime]
 
 
+class DispatcherBeat(Base):
+    """A running dispatcher (one per process) and its last heartbeat (store/dispatchers.py)."""
+
+    __tablename__ = "dispatchers"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)  # as in outbox.claimed_by
+    heartbeat_at: Mapped[datetime]
+
+
 class Acknowledgement(Base):
     """A manager acknowledged (or excused, with a reason) the breach alert `alert_key`."""
 

@@ -7,9 +7,11 @@
 
 Life of a row:  pending --claim--> sending --post--> sent
                                           \\-> pending again (not_before later) | failed
-A row still in `sending` after CLAIM_TIMEOUT belongs to a dispatcher that died (or lost its
-database) somewhere around the post: it is claimable again, flagged `stale`, and the dispatcher
-asks Slack whether it was posted before posting it again (scheduler/slack_delivery.py).
+A row still in `sending` whose claimer's heartbeat stopped (store/dispatchers.py: DEAD_AFTER,
+15 s) belongs to a dispatcher that died (or lost its database) somewhere around the post; so does
+one still `sending` after CLAIM_TIMEOUT, whoever claimed it (the last resort, for a claimer
+without a heartbeat). Either is claimable again, flagged `stale`, and the dispatcher asks Slack
+whether it was posted before posting it again (scheduler/slack_delivery.py).
 
 Other statuses, never claimed: `digested` (an alert folded into a digest message: its key is
 taken, it is never posted alone; `thread_key` names the digest, whose ts it receives when the
@@ -42,6 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from store.db import Database
+from store.dispatchers import dead_claimer
 from store.models import OutboxMessage
 
 OUTBOX = OutboxMessage.__table__
@@ -87,12 +90,13 @@ class Claimed:
     filename: str | None
     title: str | None
     attempts: int  # including this one
-    stale: bool  # found in `sending` after its claim expired: it may have been posted
+    stale: bool  # found in `sending`, its claimer dead or its claim expired: it may have been posted
     claimed_at: datetime  # this claim
     previous_claim_at: datetime | None  # the expired claim's instant, when stale
     error: str | None  # the previous attempt's error
     created_at: datetime  # when it was queued: no attempt to post it can be older
     ticket: str | None = None  # the Jira issue (alerts; the issue a write-back row writes on)
+    previous_claimer: str | None = None  # who held the stale claim
 
 
 @functools.cache
@@ -144,8 +148,9 @@ def _claimable(now: datetime):
     parent_waiting = exists().where(
         parent.key == OutboxMessage.thread_key, parent.slack_ts.is_(None),
         parent.status.not_in(NO_PARENT_TS))
+    abandoned = or_(OutboxMessage.claimed_at < now - CLAIM_TIMEOUT, dead_claimer(now))
     due = or_(and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
-              and_(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - CLAIM_TIMEOUT))
+              and_(OutboxMessage.status == "sending", abandoned))
     return and_(due, or_(OutboxMessage.thread_key.is_(None), not_(parent_waiting)))
 
 
@@ -169,7 +174,7 @@ def _claim(session: Session, worker_id: str, now: datetime, limit: int) -> list[
     claimed = []
     for row in rows:
         stale = row.status == "sending"
-        previous = row.claimed_at if stale else None
+        previous, previous_claimer = (row.claimed_at, row.claimed_by) if stale else (None, None)
         row.status, row.claimed_by, row.claimed_at = "sending", worker_id, now
         row.attempts += 1
         parent = parents.get(row.thread_key or "")
@@ -180,7 +185,8 @@ def _claim(session: Session, worker_id: str, now: datetime, limit: int) -> list[
             thread_channel=parent.slack_channel if parent else None,
             attachment=row.attachment, filename=row.filename, title=row.title,
             attempts=row.attempts, stale=stale, claimed_at=now, previous_claim_at=previous,
-            error=row.error, created_at=row.created_at, ticket=row.ticket))
+            error=row.error, created_at=row.created_at, ticket=row.ticket,
+            previous_claimer=previous_claimer))
     session.flush()
     return claimed
 

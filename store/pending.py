@@ -18,57 +18,40 @@ instant, and is recomputed again when the instant comes. A new mark clears `not_
 A ticket fails alone: each is recomputed in a savepoint; one that raises is rolled back, its row
 gets `failures + 1`, the error's type and first line, and `not_before = now + backoff` (2, 4, 8 ...
 seconds), and after MAX_FAILURES failures in a row it is quarantined (`quarantined_at`): no longer
-tried until `slawatch quarantine retry` (store/quarantine.py). Every other ticket goes on. Database
+tried until `slawatch quarantine retry` (store/quarantine.py; the marks and the failure count are
+in store/marks.py, shared with store/recompute.py). Every other ticket goes on. Database
 errors (OperationalError: a lock timeout, a lost connection) are not the ticket's fault and
 propagate as before.
 """
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from processors.rule_schedule import RuleSchedule
 from processors.rules import Rules
 from store.db import Database
-from store.models import ClockRow, Event, PendingRecompute, Ticket
+from store.marks import PENDING, record_failure
+from store.marks import BACKOFF_SECONDS, MAX_FAILURES, mark_pending  # noqa: F401 - their old home
+from store.models import ClockRow, Event, Ticket
 from store.recompute import recompute_ticket, recompute_tickets
 from store.repo import lock_ticket, lock_tickets
 
 log = logging.getLogger(__name__)
 
-PENDING = PendingRecompute.__table__
 BATCH = 100  # tickets per transaction: short enough that a webhook never waits long for the lock
 YIELD_SECONDS = 0.001  # pause between batches, so other threads' writers get their turn
-MAX_FAILURES = 5  # failed recomputes in a row before a ticket is quarantined
-BACKOFF_SECONDS = 2.0  # after the n-th failure, wait BACKOFF_SECONDS * 2 ** (n - 1)
 EVENTS = Event.__table__
 
 
 _UNMARK = delete(PENDING).where(and_(PENDING.c.ticket == bindparam("key"), PENDING.c.mark == bindparam("seen")))
-
-
-@functools.cache
-def _mark_statement(dialect: str):
-    dml = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = dml(PENDING).values(ticket=bindparam("ticket"), mark=1, since=bindparam("since"))
-    return stmt.on_conflict_do_update(index_elements=["ticket"],
-                                      set_={"mark": PENDING.c.mark + 1, "not_before": None})
-
-
-def mark_pending(session: Session, keys: Iterable[str], now: datetime) -> None:
-    """Ask for a recompute of these tickets (in the caller's transaction)."""
-    rows = [{"ticket": key, "since": now} for key in sorted(set(keys))]
-    if rows:
-        session.connection().execute(_mark_statement(session.get_bind().dialect.name), rows)
 
 
 def mark_unsettled(session: Session, now: datetime) -> int:
@@ -174,22 +157,6 @@ def _settle(session: Session, key: str, mark: int, now: datetime) -> None:
     else:
         session.execute(update(PENDING).where(same).values(
             not_before=upcoming, since=upcoming, failures=0, last_error=None))
-
-
-def record_failure(session: Session, key: str, exc: Exception, now: datetime) -> None:
-    """Count a failed recompute of `key`: back off, or quarantine after MAX_FAILURES."""
-    failures = session.execute(select(PENDING.c.failures).where(PENDING.c.ticket == key)).scalar_one() + 1
-    cause = getattr(exc, "orig", None) or exc  # a driver error without the statement's parameters
-    reason = f"{type(cause).__name__}: {(str(cause).splitlines() or [''])[0][:300]}"
-    values: dict = {"failures": failures, "last_error": reason}
-    if failures >= MAX_FAILURES:
-        values["quarantined_at"] = now
-        log.error("ticket %s quarantined after %d failed recomputes: %s", key, failures, type(exc).__name__)
-    else:
-        values["not_before"] = now + timedelta(seconds=BACKOFF_SECONDS * 2 ** (failures - 1))
-        log.warning("recompute of ticket %s failed (%d of %d): %s", key, failures, MAX_FAILURES,
-                    type(cause).__name__, exc_info=None if cause is not exc else exc)
-    session.execute(update(PENDING).where(PENDING.c.ticket == key).values(**values))
 
 
 @dataclass(frozen=True)

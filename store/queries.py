@@ -8,12 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from processors.events import format_instant
 from processors.rule_schedule import RuleSchedule
-from store.models import ClockRow, Ticket
+from store.models import ClockRow, PendingRecompute, Ticket
 
 STATES = ("breached", "running", "paused")
 
@@ -122,11 +122,14 @@ def judging_version(schedule: RuleSchedule):
 
 def stale_ticket_keys(session: Session, schedule: RuleSchedule | str, limit: int) -> list[str]:
     """Tickets with an open clock computed under another rules version than the one that judges
-    them (`schedule`; a plain version string: every ticket's)."""
+    them (`schedule`; a plain version string: every ticket's), except those marked for a
+    recompute (store/pending.py recomputes them, under the rules in force then, or holds them
+    back: backoff, quarantine)."""
     if isinstance(schedule, str) or not schedule.pins:
         version = schedule if isinstance(schedule, str) else schedule.current.version
         query = select(ClockRow.ticket).where(_open(), ClockRow.rules_version != version)
     else:
         query = (select(ClockRow.ticket).join(Ticket, Ticket.key == ClockRow.ticket)
                  .where(_open(), ClockRow.rules_version != judging_version(schedule)))
-    return list(session.scalars(query.distinct().order_by(ClockRow.ticket).limit(limit)))
+    marked = exists().where(PendingRecompute.ticket == ClockRow.ticket)
+    return list(session.scalars(query.where(~marked).distinct().order_by(ClockRow.ticket).limit(limit)))

@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Sequence
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from processors.events import EventKind
@@ -17,9 +18,11 @@ from processors.rule_schedule import RuleSchedule, as_schedule
 from processors.rules import Rules
 from processors.sla import TicketState
 from store.db import Database
+from store.marks import fail_alone
 from store.queries import stale_ticket_keys
 from store.repo import (
-    delete_ticket_clocks, get_service_state, load_event_logs, load_events, lock_tickets, mark_ticket_deleted,
+    delete_ticket_clocks, get_service_state, load_event_logs, load_events, lock_ticket, lock_tickets,
+    mark_ticket_deleted,
     save_ticket_state, save_ticket_states, set_service_state,
 )
 from store.verdicts import judge_ticket, settled_versions_of
@@ -79,6 +82,9 @@ def recompute_stale_clocks(db: Database, rules: Rules | RuleSchedule, now: datet
 
     Works in batches of `batch` tickets, one transaction each, so a big recompute neither holds
     the write lock for long nor loses its work when interrupted. Safe to run from any process.
+    A ticket fails alone: one whose recompute raises is rolled back and marked for the worker's
+    retries (store/pending.py: backoff, then quarantine) while the others go on; a ticket marked
+    there is left to that path.
     """
     schedule = as_schedule(rules)
     done = 0
@@ -95,9 +101,30 @@ def recompute_stale_clocks(db: Database, rules: Rules | RuleSchedule, now: datet
 
 def _recompute_batch(session: Session, schedule: RuleSchedule, now: datetime, batch: int) -> int:
     keys = stale_ticket_keys(session, schedule, batch)
-    lock_tickets(session, keys)
-    recompute_tickets(session, keys, schedule, now)
+    try:
+        with session.begin_nested():
+            lock_tickets(session, keys)
+            recompute_tickets(session, keys, schedule, now)
+    except OperationalError:
+        raise  # the database's trouble, not a ticket's: the whole batch is tried again
+    except Exception:  # noqa: BLE001 - a ticket of the batch fails: each alone, so it fails alone
+        for key in keys:
+            _recompute_alone(session, key, schedule, now)
     return len(keys)
+
+
+def _recompute_alone(session: Session, key: str, schedule: RuleSchedule, now: datetime) -> None:
+    """One ticket in a savepoint; one that raises is rolled back and handed to the marked path
+    (store/marks.py `fail_alone`): retried there with backoff, then quarantined. Its pending row
+    keeps it out of `stale_ticket_keys`, so the batches go on past it."""
+    try:
+        with session.begin_nested():
+            lock_ticket(session, key)
+            recompute_ticket(session, key, schedule, now)
+    except OperationalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the edge of one ticket's recompute: it fails alone
+        fail_alone(session, key, exc, now)
 
 
 def schedule_mark(schedule: RuleSchedule) -> str:

@@ -6,6 +6,7 @@
         fake_slack.fail_next("chat.postMessage", status=429, retry_after=2)
         fake_slack.fail_channel("#gone", "channel_not_found")          # every call to it
         fake_slack.reset_after_taking("chat.postMessage")              # posted, then a TCP reset
+        released = fake_slack.hold_answer("chat.postMessage")          # posted, answer held back
         ...
         fake_slack.messages("#acme-sla")   # what was posted there (updates applied)
         fake_slack.requests                # every call: .method, .body, .headers, .status
@@ -84,6 +85,7 @@ class FakeSlack:
         self.failures: list[Failure] = []
         self.failing_channels: dict[str, str] = {}  # channel id -> error code
         self.resets: dict[str, int] = {}  # method -> calls still to reset after handling
+        self.holds: dict[str, list[threading.Event]] = {}  # method -> answers to hold back
         self._lock = threading.RLock()  # one request at a time: ts values and state stay ordered
         self._ts = 1700000000_000100
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -114,6 +116,18 @@ class FakeSlack:
         connection is reset instead of answered: the client cannot know it got through."""
         with self._lock:
             self.resets[method] = self.resets.get(method, 0) + times
+
+    def hold_answer(self, method: str) -> threading.Event:
+        """The next call of `method` is handled (a message is posted), and its answer held back
+        until the returned event is set: the caller is left waiting, as on a slow Slack."""
+        held = threading.Event()
+        with self._lock:
+            self.holds.setdefault(method, []).append(held)
+        return held
+
+    def take_hold(self, method: str) -> threading.Event | None:
+        holds = self.holds.get(method)
+        return holds.pop(0) if holds else None
 
     def take_reset(self, method: str) -> bool:
         if self.resets.get(method, 0) > 0:
@@ -207,9 +221,15 @@ class _SlackHandler(BaseHTTPRequestHandler):
             status, answer, extra = _answer(self.slack, record)
             record.status, record.answer = status, answer
             reset = self.slack.take_reset(method)
+            held = self.slack.take_hold(method)
         if reset:
             return self._reset()
-        self._send(status, json.dumps(answer).encode(), "application/json; charset=utf-8", extra)
+        if held is not None:
+            held.wait(120)
+        try:
+            self._send(status, json.dumps(answer).encode(), "application/json; charset=utf-8", extra)
+        except OSError:  # the caller went away while its answer was held (killed)
+            self.close_connection = True
 
     def _reset(self) -> None:
         """Close the connection with a TCP reset (SO_LINGER 0), nothing answered."""

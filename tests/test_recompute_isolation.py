@@ -9,11 +9,13 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from cli import cli
+from processors.rules import parse_rules
 from store.db import get_database
 from store.models import ClockRow, Event, PendingRecompute
 from store.pending import MAX_FAILURES, mark_pending
+from store.recompute import recompute_stale_clocks
 from tests import jira_payloads as jp
-from tests.conftest import recompute_marked
+from tests.conftest import RULES_YAML, recompute_marked
 
 UTC = timezone.utc
 T9 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -132,3 +134,31 @@ def test_a_jira_clock_far_ahead_is_reported_as_drift_on_healthz(app, client, clo
     assert health["jira"]["clock_drift"] == {"ok": False, "ahead_seconds": 420.0, "seen_at": "2026-01-05T09:00:00Z"}
     clock.now = T9 + timedelta(hours=2)
     assert client.get("/healthz").json["jira"]["clock_drift"] == {"ok": True}
+
+
+def target_of(app, key: str, metric: str = "first_response") -> tuple[int, str]:
+    with get_database(app).reading() as session:
+        row = session.scalars(select(ClockRow).where(ClockRow.ticket == key, ClockRow.metric == metric)).one()
+    return row.target_seconds, row.rules_version
+
+
+def test_a_failing_ticket_does_not_stop_the_recompute_after_a_rules_change(app, client, clock):
+    """The stale-clock recompute (a rules change) isolates a ticket whose recompute raises: the
+    others are recomputed, the failing one is handed to the marked path (backoff, quarantine)."""
+    clock.now = T9 + timedelta(minutes=1)
+    for key in ("OPS-1", "OPS-2", "OPS-3"):
+        post(client, jp.created(key, T9), f"c-{key}")
+    recompute_marked(app)
+    old_version = target_of(app, "OPS-2")[1]
+    db = get_database(app)
+    db.write(lambda session: session.execute(update(Event).where(Event.ticket == "OPS-1").values(payload="{")))
+    longer = parse_rules(RULES_YAML.replace("target: 1h, warn_at: [50%]", "target: 2h, warn_at: [50%]"))
+    clock.now += timedelta(minutes=1)
+    assert recompute_stale_clocks(db, longer, clock.now, batch=2) == 3  # OPS-1 heads the first batch
+    assert target_of(app, "OPS-2") == (7200, longer.version) and target_of(app, "OPS-3") == (7200, longer.version)
+    assert target_of(app, "OPS-1") == (3600, old_version)  # as last computed
+    row = pending_row(app, "OPS-1")
+    assert row.failures == 1 and row.not_before == clock.now + timedelta(seconds=2)
+    assert row.last_error.startswith("JSONDecodeError") and row.quarantined_at is None
+    assert recompute_stale_clocks(db, longer, clock.now, batch=2) == 0  # left to the marked path
+    assert pending_row(app, "OPS-2") is None and pending_row(app, "OPS-3") is None

@@ -1,17 +1,20 @@
 """Issue 12: a sick database gives 503 + Retry-After within a few seconds, never a hang: a
-write-locked SQLite file, and PostgreSQL connections with connect/TCP/statement timeouts."""
+write-locked SQLite file, PostgreSQL connections with connect/TCP/statement timeouts, and a
+PostgreSQL behind a network that swallows packets (tests/tcp_proxy.py)."""
 from __future__ import annotations
 
 import sqlite3
 import threading
 
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import make_url, select, text
 from sqlalchemy.exc import OperationalError
 
-from store.db import Database, make_engine
+from store.db import Database, get_database, make_engine
+from store.models import Delivery
 from tests import jira_payloads as jp
 from tests.conftest import row_counts
+from tests.tcp_proxy import TcpProxy
 from tests.test_recompute_isolation import T9
 
 
@@ -57,3 +60,47 @@ def test_postgresql_connections_carry_the_timeouts(db_url, dialect):
         assert "statement timeout" in str(caught.value)
     finally:
         engine.dispose()
+
+
+def answered(call, seconds: float = 60.0):
+    """`call()` in a thread; its result, or a failure if it still hangs after `seconds` (a guard
+    against a hang, not a measurement)."""
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert result, "no answer: the request hangs"
+    return result[0]
+
+
+def test_a_database_behind_a_blackhole_gives_503_not_a_hang_and_recovers(make_app, db_url, dialect, clock):
+    """A network that swallows the packets (a proxy that stops forwarding without closing): the
+    TCP connections look healthy, so only the client-side deadlines (store/deadlines.py) end
+    the wait. Webhooks and /healthz answer 503, then work again once the network heals."""
+    if dialect != "postgresql":
+        pytest.skip("a TCP proxy in front of PostgreSQL (SQLite has no network)")
+    url = make_url(db_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    app = make_app(url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
+    client = app.test_client()
+    clock.now = T9
+
+    def webhook(key: str, delivery: str):
+        return client.post("/webhooks/jira", json=jp.created(key, T9), headers={"X-Atlassian-Webhook-Identifier": delivery})
+
+    try:
+        assert webhook("OPS-1", "d1").status_code == 200  # the pool holds live connections
+        assert client.get("/healthz").status_code == 200
+        proxy.blackhole()
+        refused = answered(lambda: webhook("OPS-2", "d2"))
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "30"
+        assert refused.json["error"] == "unavailable"
+        health = answered(lambda: client.get("/healthz"))
+        assert health.status_code == 503 and health.json["database"]["ok"] is False
+        proxy.heal()
+        assert webhook("OPS-2", "d2").status_code == 200  # Jira's retry of the refused delivery
+        assert client.get("/healthz").status_code == 200
+        with get_database(app).reading() as session:
+            assert session.scalars(select(Delivery.delivery_id).order_by(Delivery.delivery_id)).all() == ["d1", "d2"]
+    finally:
+        proxy.stop()

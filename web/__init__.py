@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify
+from flask import jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from store import deadlines
 
 from web import (api, auth, auth_slack, backtest_page, context, dashboard, evidence, exports, health, metrics,
                  slack, survey, webhooks)
@@ -20,9 +22,21 @@ def init_app(app) -> None:
     for blueprint in (webhooks.bp, slack.bp, survey.bp, api.bp, evidence.bp, exports.bp, health.bp,
                       dashboard.bp, backtest_page.bp):
         app.register_blueprint(blueprint)
+    app.before_request(_limit_database_waits)  # first: _check_rules reads the database
+    app.teardown_request(lambda exc: deadlines.limit_thread(None))
     app.before_request(_check_rules)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
+
+
+QUICK_PATHS = ("/webhooks/", "/healthz")  # callers that give up soon: Jira, Slack, load balancers
+
+
+def _limit_database_waits() -> None:
+    """A statement of this request waits for the database at most a few seconds (then 503):
+    store/deadlines.py."""
+    quick = request.path.startswith(QUICK_PATHS)
+    deadlines.limit_thread(deadlines.REQUEST_SECONDS if quick else deadlines.OTHER_REQUEST_SECONDS)
 
 
 def _check_rules() -> None:
