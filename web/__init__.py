@@ -11,6 +11,7 @@ from store import deadlines
 
 from web import (api, auth, auth_slack, backtest_page, context, dashboard, evidence, exports, health, metrics,
                  slack, survey, webhooks)
+from web import slack_commands, slack_events, slack_interactions  # noqa: F401  (their routes on slack.bp)
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,8 @@
 Every request is verified first (connectors/slack_inbound.verify, SLACK_SIGNING_SECRET, 5-minute
 window) before anything is read or done: without a signing secret the endpoints answer 503
 "Slack is not configured"; a missing, wrong or stale signature gets 401. The three endpoints
-live in web/slack_commands.py, web/slack_interactions.py and web/slack_events.py; they answer
+live in web/slack_commands.py, web/slack_interactions.py and web/slack_events.py (which import
+this module for `bp`; web/__init__.py imports them, so this one imports none of them); they answer
 from the store within Slack's 3 seconds and leave messages to Slack to the outbox. Bodies are
 never logged.
 """
@@ -61,5 +62,3 @@ def sender_client():
     """The slack_sdk WebClient of the app's sender; None with the console sender."""
     return getattr(current_app.extensions.get("slawatch.slack_sender"), "client", None)
 
-
-from web import slack_commands, slack_events, slack_interactions  # noqa: E402,F401  (routes)
