@@ -48,6 +48,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "processors/report_render.py": ("tests/test_reports.py", "tests/test_report_cli.py"),
     "processors/charts.py": ("tests/test_reports.py",),
     "processors/events.py": ("tests/test_sla.py", "tests/test_jira_parser.py"),
+    "processors/attainment.py": ("tests/test_attainment_tally.py",),
     "processors/rules.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),
     "processors/rules_types.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),
     "processors/rules_calendars.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),

@@ -14,34 +14,17 @@ Medians are not computed here (they need every elapsed time).
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Sequence
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from processors.attainment import Figures, tally_clocks  # noqa: F401 (Figures: re-exported for store.figures)
 from processors.periods import Period
-from processors.reports import MetricStats, Satisfaction
-from processors.rules import METRICS, Rules
+from processors.reports import Satisfaction
+from processors.rules import Rules
 from store.models import ClockRow, ExcusedBreach, Survey, Ticket
-
-Key = tuple[str | None, str]  # (vendor, period label)
-
-
-@dataclass
-class Figures:
-    metrics: dict[Key, dict[str, MetricStats]] = field(default_factory=dict)
-    opened: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
-    resolved: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
-    breaches: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
-    excused: dict[Key, int] = field(default_factory=lambda: defaultdict(int))
-    satisfaction: dict[Key, dict[str, Satisfaction]] = field(default_factory=dict)
-
-    def stats(self, vendor: str | None, period: Period, metric: str) -> MetricStats | None:
-        return self.metrics.get((vendor, period.label), {}).get(metric)
-
 
 def _in(expression, period: Period):
     return and_(expression >= period.start, expression < period.end)
@@ -66,11 +49,6 @@ def _bucket(column, bounds: list[datetime]):
     NULL for NULL. Only the column itself is compared, so each row costs a few comparisons."""
     whens = [(column < bound, i - 1) for i, bound in enumerate(bounds)]
     return case(*whens, (column.is_not(None), len(bounds) - 1), else_=None)
-
-
-def _first(*buckets: int | None) -> int | None:
-    present = [b for b in buckets if b is not None]
-    return min(present) if present else None
 
 
 def _may_count(c, start: datetime, end: datetime, now: datetime):
@@ -108,36 +86,7 @@ def _clocks(session, rules, periods, now, start, end, vendor, figures) -> None:
     """One scan, grouped by the interval (between two period bounds) each clock stopped, breached
     or fell due in; a clock ends in the earlier one, and a period is a run of intervals."""
     bounds = sorted({p.start for p in periods} | {p.end for p in periods})
-    query = clock_counts_query(bounds, now, vendor)
-    counts: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])  # counted, met, excused
-
-    def within(bucket: int | None, period: Period) -> bool:
-        return bucket is not None and 0 <= bucket < len(bounds) - 1 and period.start <= bounds[bucket] < period.end
-
-    for row in session.execute(query):
-        breach_in = row.breached_in if row.breached else (row.due_in if row.overdue else None)
-        ended_in = _first(row.stopped_in, breach_in)
-        met = breach_in is None
-        is_excused = not met and row.excused
-        for period in periods:
-            key = (row.vendor, period.label)
-            if within(ended_in, period):
-                tally = counts[(key, row.metric)]
-                if is_excused:
-                    tally[2] += row.n
-                else:
-                    tally[0] += row.n
-                    tally[1] += row.n if met else 0
-            if row.metric == "resolution" and not row.handaway and within(row.stopped_in, period):
-                figures.resolved[key] += row.n
-    for (key, metric), (counted, met_n, excused_n) in counts.items():
-        figures.metrics.setdefault(key, {})[metric] = MetricStats(
-            metric, rules.targets.get(metric), counted, met_n, excused_n, None, None)
-        figures.breaches[key] += counted - met_n
-        figures.excused[key] += excused_n
-    for stats in figures.metrics.values():
-        for metric in METRICS:
-            stats.setdefault(metric, MetricStats(metric, rules.targets.get(metric), 0, 0, 0, None, None))
+    tally_clocks(session.execute(clock_counts_query(bounds, now, vendor)), bounds, periods, rules.targets, figures)
 
 
 def _opened(session, periods, start, end, vendor, figures) -> None:
