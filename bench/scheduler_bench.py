@@ -129,7 +129,7 @@ def worker(url: str, start: datetime, ticks: int, drain: int, drain_kind: str = 
     from store.ingest import store_delivery
     from store.pending import mark_pending, recompute_pending
     from store.models import Ticket
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     db = Database(url)
     clock = {"now": start}
@@ -143,10 +143,11 @@ def worker(url: str, start: datetime, ticks: int, drain: int, drain_kind: str = 
     for _ in range(ticks):
         clock["now"] += timedelta(seconds=1)
         steady.append(tick(ticker, times))
-    with db.reading() as session:
-        keys = list(session.scalars(select(Ticket.key)))
-    marked = random.Random(3).sample(keys, min(drain, len(keys)))
-    del keys
+    with db.reading() as session:  # a sample by Jira id (bench/clock_data.py numbers them), not a list of all keys
+        total = session.scalar(select(func.count()).select_from(Ticket))
+        numbers = random.Random(3).sample(range(1, total + 1), min(drain, total))
+        marked = [key for start in range(0, len(numbers), 500) for key in session.scalars(
+            select(Ticket.key).where(Ticket.issue_id.in_([str(10_000_000_000 + n) for n in numbers[start:start + 500]])))]
     clock["now"] += timedelta(seconds=1)
     if drain_kind == "mark":  # what a rules change or a replayed delivery does: nothing new to judge
         db.write(lambda session: mark_pending(session, marked, clock["now"]))
