@@ -106,7 +106,8 @@ class ClockRow(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    ticket: Mapped[str] = mapped_column(Text, ForeignKey("tickets.key"), index=True)
+    # found by uq_clocks_ticket_metric_cycle, whose first column it is
+    ticket: Mapped[str] = mapped_column(Text, ForeignKey("tickets.key"))
     metric: Mapped[str] = mapped_column(String(32))
     cycle: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16))  # ix_clocks_state_stopped_at serves `state` alone too
@@ -120,7 +121,7 @@ class ClockRow(Base):
     next_warning_at: Mapped[datetime | None]  # the planner reads plan_at (ix_clocks_plan_at)
     policy: Mapped[str] = mapped_column(Text)
     calendar: Mapped[str] = mapped_column(Text)
-    rules_version: Mapped[str] = mapped_column(String(64), index=True)
+    rules_version: Mapped[str] = mapped_column(String(64))  # read with `!=` only: no index serves it
     computed_at: Mapped[datetime]
     vendor: Mapped[str | None] = mapped_column(Text)  # attributed vendor (processors.sla.Clock.vendor)
     warnings: Mapped[str | None] = mapped_column(Text)  # JSON [[fraction, instant or null], ...]

@@ -1,8 +1,9 @@
 """jira_fields: the names Jira shows for field ids, so `match.fields` can name a field (issue 11);
 ix_tickets_deleted, so the dashboard's figures find the deleted tickets without reading every
-ticket; three indexes of clocks no query reads any more dropped (ix_clocks_state: the prefix of
-ix_clocks_state_stopped_at; ix_clocks_next_warning_at: the planner reads plan_at since 0013;
-ix_clocks_computed_at), so a recompute rewrites fewer index pages (issue 15)
+ticket; five indexes of clocks no query needs dropped (ix_clocks_state: the prefix of
+ix_clocks_state_stopped_at; ix_clocks_ticket: the prefix of uq_clocks_ticket_metric_cycle;
+ix_clocks_next_warning_at: the planner reads plan_at since 0013; ix_clocks_computed_at;
+ix_clocks_rules_version: read with != only), so a recompute rewrites fewer index pages (issue 15)
 
 Revision ID: 0015
 Revises: 0014
@@ -19,7 +20,8 @@ branch_labels = None
 depends_on = None
 
 DROPPED = {"ix_clocks_state": "state", "ix_clocks_next_warning_at": "next_warning_at",
-           "ix_clocks_computed_at": "computed_at"}
+           "ix_clocks_computed_at": "computed_at", "ix_clocks_ticket": "ticket",
+           "ix_clocks_rules_version": "rules_version"}
 
 
 def upgrade() -> None:
