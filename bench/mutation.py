@@ -49,6 +49,8 @@ TESTS: dict[str, tuple[str, ...]] = {
     "processors/charts.py": ("tests/test_reports.py",),
     "processors/events.py": ("tests/test_sla.py", "tests/test_jira_parser.py"),
     "processors/attainment.py": ("tests/test_attainment_tally.py",),
+    "processors/rules_governance.py": ("tests/test_rules_governance.py",),
+    "processors/rules_locale.py": ("tests/test_rules_locale.py",),
     "processors/rules.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),
     "processors/rules_types.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),
     "processors/rules_calendars.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),

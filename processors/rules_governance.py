@@ -144,10 +144,6 @@ def is_approver(rules: Any, user_id: str | None) -> bool:
     return bool(user_id) and (user_id in gov.admins or user_id in gov.approvers)
 
 
-def is_admin(rules: Any, user_id: str | None) -> bool:
-    return bool(user_id) and user_id in rules.governance.admins
-
-
 def seen_vendors(rules: Any, user_id: str | None, email: str | None = None) -> frozenset[str] | None:
     """None: every vendor (admins, approvers); else the vendors whose manager or staff they are
     (empty: none)."""

@@ -112,3 +112,27 @@ MISTAKES = [
 @pytest.mark.parametrize("section, expected", [m[1:] for m in MISTAKES], ids=[m[0] for m in MISTAKES])
 def test_mistake_gets_precise_line(section, expected):
     assert problems(BASE + section) == expected
+
+
+def test_every_unknown_vendor_is_reported_with_what_the_rules_have():
+    # lines 9..12: governance:, vendors:, zzz (no vendor id is close: the ids are listed), qqq
+    text = BASE + "governance:\n  vendors:\n    zzz: {staff: [a@b.example]}\n    qqq: {staff: [c@d.example]}\n"
+    assert problems(text) == [
+        "rules.yaml:11:5: unknown vendor 'zzz' in governance.vendors; the vendors section has: acme, globex",
+        "rules.yaml:12:5: unknown vendor 'qqq' in governance.vendors; the vendors section has: acme, globex"]
+    no_vendors = BASE.replace("vendors:\n  acme: {match: {projects: [ACME]}, managers: [\"U024BE7LH\"]}\n"
+                              "  globex: {match: {projects: [INFRA]}}\n", "")
+    assert problems(no_vendors + "governance:\n  vendors:\n    zzz: {}\n") == [
+        "rules.yaml:8:5: unknown vendor 'zzz' in governance.vendors; the vendors section has: none"]
+
+
+def test_people_of_a_vendor_the_rules_do_not_have_and_staff_without_an_address():
+    rules = parse_rules(BASE + GOVERNANCE)
+    assert vendor_people(rules, "nobody") == VendorPeople() and vendor_people(rules, None) == VendorPeople()
+    # a vendors.<id>.staff entry that is an object without an email (a Jira person known by name
+    # only) matches no Slack member: it is left out, the other staff stay
+    person = type("Person", (), {"email": None})()
+    acme = dataclasses.replace(rules.vendor("acme"), staff=frozenset({"u0staff001", "bob chen"}))
+    with_object = dataclasses.replace(rules, vendors=(dataclasses.replace(acme, staff=(person, "U0STAFF001")),
+                                                      rules.vendor("globex")))
+    assert vendor_people(with_object, "acme").staff == ("U0AGENT001", "li.wei@acme.example", "U0STAFF001")
