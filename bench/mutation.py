@@ -51,6 +51,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "processors/attainment.py": ("tests/test_attainment_tally.py",),
     "processors/rules_governance.py": ("tests/test_rules_governance.py",),
     "processors/rules_locale.py": ("tests/test_rules_locale.py",),
+    "processors/i18n.py": ("tests/test_i18n.py",),
     "processors/rules.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),
     "processors/rules_types.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),
     "processors/rules_calendars.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),

@@ -41,6 +41,10 @@ def test_percent(locale, fraction, digits, expected):
     assert i18n.format_percent(fraction, locale, digits) == expected
 
 
+def test_percent_has_one_decimal_by_default():
+    assert i18n.format_percent(0.857, "en") == "85.7%" and i18n.format_percent(2 / 3, "zh_CN") == "66.7%"
+
+
 @pytest.mark.parametrize("locale, value, expected", [("en", 12345.5, "12,345.5"), ("zh_CN", 12345.5, "12,345.5")])
 def test_number(locale, value, expected):
     assert i18n.format_number(value, locale) == expected
