@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, delete, exists, select, update
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -70,9 +70,19 @@ def dead_claimer(now: datetime):
                                DISPATCHERS.c.heartbeat_at < now - DEAD_AFTER))
 
 
+def liveness(session: Session, now: datetime) -> dict[str, int]:
+    """For /healthz: dispatchers beating now (heartbeat within DEAD_AFTER), and rows left
+    `sending` by dead ones (taken over at the next dispatch)."""
+    alive = session.scalar(select(func.count()).select_from(DISPATCHERS)
+                           .where(DISPATCHERS.c.heartbeat_at >= now - DEAD_AFTER))
+    orphaned = session.scalar(select(func.count()).select_from(OutboxMessage)
+                              .where(OutboxMessage.status == "sending", dead_claimer(now)))
+    return {"alive": alive or 0, "rows_of_dead_dispatchers": orphaned or 0}
+
+
 def heartbeat_of(session: Session, dispatcher_id: str) -> datetime | None:
     return session.scalar(select(DISPATCHERS.c.heartbeat_at).where(DISPATCHERS.c.id == dispatcher_id))
 
 
 __all__ = ["DEAD_AFTER", "FRESH_SECONDS", "HEARTBEAT_SECONDS", "POST_SECONDS", "beat", "beat_in",
-           "dead_claimer", "heartbeat_of", "retire"]
+           "dead_claimer", "heartbeat_of", "liveness", "retire"]

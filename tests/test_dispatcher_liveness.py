@@ -61,6 +61,19 @@ def test_a_row_whose_claimer_stopped_beating_is_taken_over_after_dead_after(db):
     assert outbox.mark_sent(db, taken[0], late, "C1", "1.1", "B")
 
 
+def test_healthz_counts_the_live_dispatchers_and_the_rows_of_dead_ones(db):
+    put(db, NOW)
+    dispatchers.beat(db, "A", NOW)
+    dispatchers.beat(db, "B", NOW)
+    assert [r.key for r in outbox.claim(db, "A", NOW)] == [KEY]
+    with db.reading() as session:
+        assert dispatchers.liveness(session, NOW) == {"alive": 2, "rows_of_dead_dispatchers": 0}
+    dispatchers.beat(db, "B", NOW + timedelta(seconds=20))  # A stopped beating at NOW, holding KEY
+    with db.reading() as session:
+        assert dispatchers.liveness(session, NOW + timedelta(seconds=20)) == {
+            "alive": 1, "rows_of_dead_dispatchers": 1}
+
+
 def test_a_claimer_without_a_heartbeat_waits_for_the_claim_timeout(db):
     """The last resort: a claim of a dispatcher that never beat (an older release)."""
     put(db, NOW)

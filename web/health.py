@@ -18,6 +18,7 @@ from connectors.jira_reconcile import read_status as read_reconcile_status
 from connectors.jira_writeback import CHANNEL as JIRA_CHANNEL
 from connectors.slack import WebApiSender
 from store import outbox
+from store.dispatchers import liveness
 from store.pending import backlog
 from store.quarantine import count_quarantined, list_quarantined
 from store.repo import get_service_state
@@ -89,11 +90,17 @@ def outbox_health(**rows: str) -> dict[str, Any]:
     }
 
 
-def slack_health() -> dict[str, Any]:
-    """The Slack messages of the outbox, and where they go (Slack, or the log without a token)."""
+def slack_health(now: datetime) -> dict[str, Any]:
+    """The Slack messages of the outbox, where they go (Slack, or the log without a token), and
+    the dispatchers sending them (store/dispatchers.py)."""
     sender = current_app.extensions.get("slawatch.slack_sender")
+    try:
+        with context.database().reading() as session:
+            dispatchers = liveness(session, now)
+    except SQLAlchemyError:
+        dispatchers = {"error": "dispatchers unreadable"}
     return {"sink": "slack" if isinstance(sender, WebApiSender) else "console",
-            **outbox_health(other_than=JIRA_CHANNEL)}
+            **outbox_health(other_than=JIRA_CHANNEL), "dispatchers": dispatchers}
 
 
 def recompute_health(now: datetime) -> dict[str, Any]:
@@ -152,7 +159,7 @@ def healthz():
     scheduler = scheduler_health(store, now)
     healthy = store["ok"] and scheduler["ok"]
     unreachable = {"ok": False, "error": "database unreachable"}
-    slack = slack_health() if store["ok"] else unreachable
+    slack = slack_health(now) if store["ok"] else unreachable
     recompute = recompute_health(now) if store["ok"] else unreachable
     jira = jira_health(now) if store["ok"] else {"reconcile": unreachable, "write_back": unreachable}
     degraded = not (slack["ok"] and recompute["ok"] and jira["write_back"].get("ok", True)
