@@ -85,6 +85,11 @@ class Delivered:
     found: bool  # an earlier attempt's comment, found instead of posting again
 
 
+class WriteHeld(Exception):
+    """The dispatcher may not write now (its heartbeat went stale during the look-up): the row is
+    given back untried, another dispatcher may take it over."""
+
+
 class JiraWriter:
     """Sends write-back rows with a `jira.JIRA` client made (once) by `connect`; give the client
     max_retries=0, so that 429s come back here and the dispatcher honours Retry-After."""
@@ -94,8 +99,9 @@ class JiraWriter:
         self._client: JIRA | None = None
 
     def deliver(self, kind: str, ticket: str | None, key: str, text: str, *,
-                look_up: bool = False) -> Delivered:
-        """Write one row (`look_up`: first look for an earlier attempt's comment)."""
+                look_up: bool = False, may_write: Callable[[], bool] | None = None) -> Delivered:
+        """Write one row (`look_up`: first look for an earlier attempt's comment; `may_write`,
+        asked after the look-up and before the comment: False raises WriteHeld, nothing written)."""
         if not ticket:
             raise JiraPermanentError(f"{key} names no Jira issue")
         try:
@@ -106,6 +112,8 @@ class JiraWriter:
                 found = find_comment(client, ticket, key) if look_up else None
                 if found is not None:
                     return Delivered(found, found=True)
+                if may_write is not None and not may_write():
+                    raise WriteHeld()
                 return Delivered(post_comment(client, ticket, key, text), found=False)
         except JIRAError as exc:
             raise classify(exc) from None

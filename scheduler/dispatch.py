@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 from connectors.jira_writeback import (
     NOT_CONFIGURED, JiraPermanentError, JiraRateLimited, JiraTransientError, JiraWriteError,
-    JiraWriter, is_jira_row,
+    JiraWriter, WriteHeld, is_jira_row,
 )
 from connectors.slack import (
     Posted, SlackError, SlackPermanentError, SlackRateLimited, SlackTransientError,
@@ -169,7 +169,12 @@ class Dispatcher:
             return
         unknown = row.stale or (row.error or "").startswith(TRANSIENT)
         try:
-            done = self.jira.deliver(row.kind, row.ticket, row.key, row.text, look_up=unknown)
+            done = self.jira.deliver(row.kind, row.ticket, row.key, row.text, look_up=unknown, may_write=self.alive)
+        except WriteHeld:  # the look-up took long: the heartbeat is no longer fresh
+            outbox.mark_retry(self.db, row, now, TRANSIENT + "not written: heartbeat late", self.worker_id,
+                              count_attempt=False)
+            result.skipped += 1
+            return
         except JiraRateLimited as e:
             self._rate_limited(row, now, e.retry_after, e.reason, unknown, result, limited)
             return

@@ -283,3 +283,27 @@ def test_the_planner_asks_for_write_back_only_once_breached():
     only_label = parse_rules(rules_text("  write_back: {label: late}"))
     assert [e.key for e in plan([late], only_label, T0 + 10 * H).jira] == ["jira:ACME-1:resolution:2:label"]
     assert plan([late], only_label, T0 + 10 * H).alerts  # the Slack breach, as always
+
+
+def test_a_heartbeat_gone_stale_during_the_look_up_writes_no_comment(jira_app, fake_jira, clock):
+    """Like a Slack post (tests/test_dispatcher_liveness.py): a comment taken over from a dead
+    dispatcher is looked up first, and written only if this dispatcher's heartbeat is still fresh
+    after the look-up; otherwise the row is given back untried."""
+    app = jira_app()
+    open_ticket(app, fake_jira)
+    ticker = get_ticker(app)
+    dispatcher, ticker.dispatcher = ticker.dispatcher, None  # this tick plans, and sends nothing
+    clock.now = T0 + 61 * M
+    assert ticker.tick() == []
+    db = get_database(app)
+    outbox.claim(db, "dead-worker", clock.now)  # claimed, then its process died: no heartbeat row
+    looked_up = lambda: "/rest/api/2/issue/ACME-1/comment" in [path for path, _ in fake_jira.requests]  # noqa: E731
+    dispatcher.alive = lambda: not looked_up()  # fresh until the comment's look-up, stale after it
+    result = dispatcher.run(clock.now + outbox.CLAIM_TIMEOUT + M, max_batches=1)
+    assert fake_jira.issues["ACME-1"].comments == []  # looked up, not written
+    assert looked_up()
+    row = rows(app)[COMMENT_KEY]
+    assert (row.status, row.error) == ("pending", "transient: not written: heartbeat late") and result.skipped >= 1
+    dispatcher.alive = lambda: True
+    dispatcher.run(clock.now + outbox.CLAIM_TIMEOUT + 2 * M)  # fresh again: looked up, written once
+    assert len(fake_jira.issues["ACME-1"].comments) == 1 and rows(app)[COMMENT_KEY].status == "sent"
