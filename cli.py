@@ -467,7 +467,7 @@ def _late_note(session: Any, period: Any, vendor: str | None, locale: str) -> st
 
 
 def _render_report(kind: str, built: Any, fmt: str, locale: str) -> str:
-    from processors import report_render as render
+    from processors import report_csv, report_html, report_render
     from processors.reports import in_locale
 
     if fmt == "html":
@@ -476,11 +476,12 @@ def _render_report(kind: str, built: Any, fmt: str, locale: str) -> str:
         except ImportError:  # an install without the `charts` extra: the tables only
             click.echo("no charts in this report: matplotlib is not installed (pip install 'slawatch[charts]')",
                        err=True)
-            return getattr(render, f"{kind}_html")(built, None, locale)
+            return getattr(report_html, f"{kind}_html")(built, None, locale)
         if kind == "weekly":
-            return render.weekly_html(built, charts.weekly_chart(in_locale(built, locale), locale), locale)
-        return render.quarterly_html(built, charts.scorecard_charts(built, locale), locale)
-    return getattr(render, f"{kind}_{fmt}")(built, locale)
+            return report_html.weekly_html(built, charts.weekly_chart(in_locale(built, locale), locale), locale)
+        return report_html.quarterly_html(built, charts.scorecard_charts(built, locale), locale)
+    module = report_csv if fmt == "csv" else report_render
+    return getattr(module, f"{kind}_{fmt}")(built, locale)
 
 
 def _post_report(database: store.db.Database, loaded: Any, kind: str, period: Any, now: datetime,

@@ -38,7 +38,7 @@ MARKED = ("processors/charts.py", "processors/i18n.py", "processors/rules_locale
           "connectors/slack_blocks.py", "processors/slack_replies.py", "web/slack_commands.py",
           "web/slack_interactions.py", "web/slack_disputes.py", "connectors/surveys.py",
           "connectors/slack_users.py", "processors/alerts.py",
-          "processors/report_render.py", "processors/reports.py", "processors/backtest.py",
+          "processors/report_render.py", "processors/report_csv.py", "processors/report_html.py", "processors/reports.py", "processors/backtest.py",
           "connectors/slack_reports.py", "scheduler/reports_job.py", "processors/freeze.py")
 
 

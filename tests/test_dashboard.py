@@ -98,7 +98,7 @@ def test_demo_payloads_give_the_events_of_the_fixture_builder():
 def _weekly_csv(db_url: str, day: str, now: datetime) -> dict[tuple[str, str], str]:
     """What `slawatch report weekly --end DAY --format csv` prints at `now` (its code, called with `now`)."""
     from processors.periods import report_period
-    from processors.report_render import weekly_csv
+    from processors.report_csv import weekly_csv
     from store.db import Database
     from store.history import build_report
 

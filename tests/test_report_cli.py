@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app import utc_now
 from cli import cli
 from connectors.slack import WebApiSender
+from processors import report_csv
 from processors import report_render as render
 from processors.periods import last_complete_week
 from processors.reports import weekly_summary
@@ -90,7 +91,7 @@ def test_quarterly_csv_of_one_vendor_to_a_file(env, tmp_path):
     assert result.stdout == "" and result.stderr == f"wrote {out}\n"
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # the UTF-8 BOM, for Excel
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert list(rows[0]) == render.QUARTERLY_HEADER and {r["vendor"] for r in rows} == {"acme"}
+    assert list(rows[0]) == report_csv.QUARTERLY_HEADER and {r["vendor"] for r in rows} == {"acme"}
     # by hand in tests/test_reports.py: first response 4/5, 1/1, 0/1 by month, 5/7 for the quarter
     assert [(r["period"], r["met"], r["counted"]) for r in rows if r["metric"] == "first_response"] == [
         ("2026-01", "4", "5"), ("2026-02", "1", "1"), ("2026-03", "0", "1"), ("2026-Q1", "5", "7")]

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import insert
 
 from connectors.slack_reports import MAX_BLOCKS, MAX_SECTION, scorecard_message, weekly_message
+from processors import report_csv, report_html
 from processors import report_render as render
 from processors.charts import attainment_chart, scorecard_charts, weekly_chart
 from processors.periods import (
@@ -296,8 +297,8 @@ def csv_rows(text: str) -> list[dict[str, str]]:
 
 
 def test_weekly_csv():
-    rows = csv_rows(render.weekly_csv(weekly_summary(history(), W02, NAMES, TARGETS)))
-    assert list(rows[0]) == render.WEEKLY_HEADER
+    rows = csv_rows(report_csv.weekly_csv(weekly_summary(history(), W02, NAMES, TARGETS)))
+    assert list(rows[0]) == report_csv.WEEKLY_HEADER
     assert [(r["vendor"], r["metric"]) for r in rows] == [
         ("(all)", FR), ("(all)", RES), ("acme", FR), ("acme", RES), ("globex", FR), ("globex", RES),
         ("", FR), ("", RES)]
@@ -314,8 +315,8 @@ def test_quarterly_text_and_csv():
     assert "  by month: 2026-01 80.0% (4 of 5), 2026-02 100.0% (1 of 1), 2026-03 0.0% (0 of 1)" in text
     assert "-28.6 pp from 2025-Q4 (100.0%)" in text and "+7.1 pp from 2025-Q4 (50.0%)" in text
     assert "satisfaction: 66.7% (2 of 3 answers), below the 90% target" in text
-    rows = csv_rows(render.quarterly_csv(cards))
-    assert list(rows[0]) == render.QUARTERLY_HEADER
+    rows = csv_rows(report_csv.quarterly_csv(cards))
+    assert list(rows[0]) == report_csv.QUARTERLY_HEADER
     acme_fr = [(r["period"], r["attainment_percent"], r["breaches"], r["change_pp"])
                for r in rows if r["vendor"] == "acme" and r["metric"] == FR]
     assert acme_fr == [("2026-01", "80.00", "1", ""), ("2026-02", "100.00", "0", ""),
@@ -345,7 +346,7 @@ def test_chart_is_a_png():
 
 def test_html_pages_are_standalone():
     summary = weekly_summary(history(), W02, NAMES, TARGETS, jira_url=JIRA)
-    page = render.weekly_html(summary, weekly_chart(summary))
+    page = report_html.weekly_html(summary, weekly_chart(summary))
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<link" not in page
     assert "ACME Outsourcing" in page and "globex" in page
     found = re.search(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
@@ -355,7 +356,7 @@ def test_html_pages_are_standalone():
     assert '<a href="https://jira.example.com/browse/ACME-2">ACME-2</a>' in page
     assert "Backup &lt;failed&gt; &amp; retried" in page  # INFRA-1's summary, escaped
     cards = quarterly_scorecards(history(), Q1, NAMES, TARGETS)
-    page = render.quarterly_html(cards, scorecard_charts(cards))
+    page = report_html.quarterly_html(cards, scorecard_charts(cards))
     assert "ACME Outsourcing" in page and page.count('<img src="data:image/png;base64,') == 2
     assert '<td class="below">71.4%</td>' in page
 
@@ -499,11 +500,11 @@ def test_the_weekly_summary_shows_the_surveys_answered_that_week():
     assert next(s for s in summary.vendors if s.vendor == "globex").satisfaction == {}
     text = render.weekly_text(summary)
     assert "satisfaction: 100.0% (2 of 2 answers), above the 90% target" in text
-    rows = [r for r in csv_rows(render.weekly_csv(summary)) if r["metric"] == "csat"]
+    rows = [r for r in csv_rows(report_csv.weekly_csv(summary)) if r["metric"] == "csat"]
     assert [(r["vendor"], r["counted"], r["met"], r["attainment_percent"]) for r in rows] == [
         ("(all)", "2", "2", "100.00"), ("acme", "2", "2", "100.00")]
     _, blocks = weekly_message(summary)
     assert "*satisfaction* 100.0% (2/2 answers, target 90%)" in str(blocks)
-    assert "Satisfaction surveys answered this week" in render.weekly_html(summary, None)
+    assert "Satisfaction surveys answered this week" in report_html.weekly_html(summary, None)
     later = weekly_summary(history(surveys=SURVEYS), week_of(date(2026, 1, 14), "UTC"), NAMES, TARGETS)
     assert later.overall.satisfaction == {} and "satisfaction:" not in render.weekly_text(later)

@@ -20,6 +20,7 @@ import pytest
 
 from connectors.slack import WebApiSender
 from connectors.slack_reports import weekly_message
+from processors import report_csv, report_html
 from processors import report_render as render
 from processors.periods import quarter_of, week_of
 from processors.reports import ClockRecord, History, TicketRecord, quarterly_scorecards, weekly_summary
@@ -107,10 +108,10 @@ ROWS = (  # per section (all vendors, then 华东运维服务): the figures of W
 
 
 def test_weekly_html_in_chinese():
-    page = render.weekly_html(weekly_summary(HISTORY, W47, NAMES, TARGETS, jira_url=JIRA), None, "zh_CN")
+    page = report_html.weekly_html(weekly_summary(HISTORY, W47, NAMES, TARGETS, jira_url=JIRA), None, "zh_CN")
     assert page == (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>服务水平周报 2026年第47周</title>'
-        f"<style>{render.STYLE}</style></head>\n<body>\n"
+        f"<style>{report_html.STYLE}</style></head>\n<body>\n"
         "<h1>服务水平周报 2026年第47周</h1>\n"
         "<p>2026年第47周（2026年11月16日星期一至2026年11月22日星期日，Asia/Shanghai）。"
         "目标：首次响应目标85%，解决时限目标95%。</p>\n"
@@ -180,19 +181,19 @@ def _csv(text: str) -> list[list[str]]:
 
 def test_csv_has_a_bom_and_headers_in_the_readers_language():
     summary = weekly_summary(HISTORY, W47, NAMES, TARGETS)
-    chinese, english = _csv(render.weekly_csv(summary, "zh_CN")), _csv(render.weekly_csv(summary, "en"))
+    chinese, english = _csv(report_csv.weekly_csv(summary, "zh_CN")), _csv(report_csv.weekly_csv(summary, "en"))
     assert chinese[0] == ["周", "供应商", "供应商名称", "指标", "目标（%）", "统计数", "达标数", "豁免数", "达标率（%）",
                           "评定", "变化（百分点）", "中位数（秒）", "p90（秒）", "新建工单", "已解决", "未解决违约",
                           "规则版本"]
-    assert english[0] == render.WEEKLY_HEADER
+    assert english[0] == report_csv.WEEKLY_HEADER
     # the cells stay machine values (ISO week, metric ids, above/below); names as the reader reads them
     assert chinese[1] == ["2026-W47", "(all)", "全部供应商", FR, "85.00", "2", "1", "0", "50.00", "below",
                           "-50.00", "1800", "5400", "2", "2", "0", ""]
     assert english[1][:3] == ["2026-W47", "(all)", "All vendors"] and chinese[1][3:] == english[1][3:]
     cards = quarterly_scorecards(HISTORY, Q4, NAMES, TARGETS)
-    quarterly = _csv(render.quarterly_csv(cards, "zh_CN"))
+    quarterly = _csv(report_csv.quarterly_csv(cards, "zh_CN"))
     assert quarterly[0][:6] == ["季度", "供应商", "供应商名称", "指标", "期间", "目标（%）"]
-    assert quarterly[0][14] == "违约" and len(quarterly[0]) == len(render.QUARTERLY_HEADER)
+    assert quarterly[0][14] == "违约" and len(quarterly[0]) == len(report_csv.QUARTERLY_HEADER)
     assert ["2026-Q4", "huadong", "华东运维服务", FR, "2026-Q4"] in [row[:5] for row in quarterly]
 
 

@@ -23,6 +23,7 @@ import store.rulebook
 from cli import cli
 from connectors.jira import parse_webhook
 from connectors.slack_reports import scorecard_message, weekly_message
+from processors import report_csv, report_html
 from processors import report_render as render
 from processors.periods import Period, quarter_of, week_of
 from processors.rule_schedule import RuleSchedule
@@ -178,10 +179,10 @@ def test_the_reports_name_the_versions_that_judged_each_number(applied):
     acme, nobody = (next(s for s in sections if s.startswith(name)) for name in ("ACME Outsourcing", "no vendor"))
     assert f"judged by rules {new}" in acme.splitlines() and f"judged by rules {old}" in nobody.splitlines()
 
-    rows = list(csv.DictReader(io.StringIO(render.weekly_csv(summary))))
+    rows = list(csv.DictReader(io.StringIO(report_csv.weekly_csv(summary))))
     assert {r["vendor"]: r["rules_versions"] for r in rows if r["metric"] == FR} == {
         "(all)": f"rules {old}: 1 clock; {new}: 1 clock", "acme": f"rules {new}", "globex": "", "": f"rules {old}"}
-    html = render.weekly_html(summary, None)
+    html = report_html.weekly_html(summary, None)
     assert f"Judged by rules {old}: 1 clock; {new}: 1 clock." in html
     assert f"<li>ACME Outsourcing: rules {new}</li>" in html
     _, blocks = weekly_message(summary)
@@ -192,7 +193,7 @@ def test_the_reports_name_the_versions_that_judged_each_number(applied):
     # the scorecards are the vendors': OPS-1 has none, so one version judged them all, pinned or not
     text = render.quarterly_text(cards)
     assert f"Judged by rules {new}." in text.splitlines() and text.count("udged by") == 1
-    assert f"rules {new}" in render.quarterly_csv(cards)
+    assert f"rules {new}" in report_csv.quarterly_csv(cards)
     _, blocks = scorecard_message(cards)
     assert {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Judged by rules {new}."}]} in blocks
 
@@ -205,7 +206,7 @@ def test_one_version_is_one_line(app, clock):
         summary = weekly_summary(session, get_rulebook(app).rules, week_of(now.date(), "UTC"), now)
     text = render.weekly_text(summary)
     assert text.count("udged by") == 1 and f"Judged by rules {OLD[:12]}." in text.splitlines()
-    assert render.weekly_html(summary, None).count("udged by") == 1
+    assert report_html.weekly_html(summary, None).count("udged by") == 1
 
 
 # ---- backtest --------------------------------------------------------------------------------
