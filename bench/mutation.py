@@ -62,7 +62,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "processors/rules_sections.py": ("tests/test_rules_sections.py", "tests/test_rules.py"),
     "processors/rule_schedule.py": ("tests/test_rule_schedule.py", "tests/test_rule_schedule_cases.py"),
     "processors/backtest.py": ("tests/test_backtest.py",),
-    "processors/slack_replies.py": ("tests/test_slack_events.py", "tests/test_slack_inbound.py"),
+    "processors/slack_replies.py": ("tests/test_slack_replies_cases.py",),
 }
 
 # Third-party modules the tests import, loaded once here so each forked child starts warm. No
