@@ -253,6 +253,14 @@ def test_breaches_reply_count_and_limit(count, shown, head, more):
         assert lines[-1] == more
 
 
+@pytest.mark.parametrize("count, more", [(20, []), (21, ["and 1 more"])])
+def test_breaches_reply_shows_twenty_by_default(count, more):
+    # `/sla breaches` (web/slack_commands.py) relies on the default: 20 tickets listed, then a count
+    lines = breaches_reply([breach_row(f"OPS-{i}", c()) for i in range(count)], NOW).split("\n")
+    assert len([line for line in lines if line.startswith("• ")]) == 20
+    assert [line for line in lines if line.startswith("and ")] == more
+
+
 def test_breaches_reply_in_chinese():
     text = breaches_reply([breach_row("OPS-1", c())], NOW, locale="zh_CN")
     assert "违约" in text and "2小时" in text and "OPS-1" in text
