@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from processors.alerts import ClockView, group_for_digest, plan, plan_alerts
+from processors.alerts import ClockView, group_for_digest, next_look, plan, plan_alerts
 from processors.rules import parse_rules
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
@@ -204,3 +204,48 @@ def test_digest_takes_any_iterable_once():
     alerts = _alerts(4, 1)
     groups = group_for_digest(iter(alerts), 3)
     assert [len(g) for g in groups] == [4, 1]
+
+
+def test_jira_comment_in_the_vendors_language():
+    # vendors.acme.locale: zh_CN: the metric's Chinese name, the target as Babel words, the
+    # instant in Babel's short form (still UTC); a metric without a Chinese name does not occur.
+    zh = parse_rules(HEAD.replace("    managers: [U024BE7LH]\n", "    managers: [U024BE7LH]\n    locale: zh_CN\n")
+                     + "jira: {write_back: {label: sla-breached, comment: true}}\n")
+    [_, comment] = plan([clock()], zh, T0 + H).jira
+    assert comment.text == "SLA 已违约：首次响应（目标1小时，策略 urgent），违约时间 2026/3/2 11:00 UTC。— Slawatch"
+    [_, comment] = plan([clock(metric="next_response", cycle=2, target_seconds=5400)], zh, T0 + H).jira
+    assert "下次响应（目标1小时30分钟，" in comment.text
+    # English: 90 minutes as rules.yaml writes durations
+    [_, comment] = plan([clock(metric="periodic_update", target_seconds=5400)], WRITE_BACK, T0 + H).jira
+    assert comment.text.startswith("SLA breached: periodic update (target 1h30m, policy urgent)")
+
+
+# next_look: the instant the scheduler must look at a clock again (stored as clocks.plan_at). The
+# clock of this file: warnings at T0+30m and T0+48m, due T0+1h; ESCALATING escalates 2h after.
+NEXT_LOOK_CASES = [
+    (clock(), T0, ESCALATING, T0 + 30 * M),  # the first warning: the earliest instant ahead
+    (clock(), T0 + 30 * M - S, ESCALATING, T0 + 30 * M),
+    (clock(), T0 + 30 * M, ESCALATING, T0 + 48 * M),  # strictly after: the 50% warning was seen at it
+    (clock(), T0 + 48 * M, ESCALATING, T0 + H),  # a running clock's due instant is its breach
+    (clock(), T0 + H, ESCALATING, T0 + 3 * H),  # then the escalation, 2h after the breach
+    (clock(), T0 + 3 * H, ESCALATING, None),  # nothing more until the clock changes
+    (clock(), T0 + H, CHANNEL_ONLY, None),  # no escalate_after: no escalation to look for
+    (clock(), T0 + H, AFTER_ONLY, None),  # no escalation channel either
+    (clock(warnings=((0.5, None), (0.8, T0 + 48 * M))), T0, ESCALATING, T0 + 48 * M),  # unknown instant skipped
+    # a row computed after its breach: the stored breach instant (not the due one) and its escalation
+    (clock(breached_at=T0 + 50 * M, due_at=T0 + H), T0 + 48 * M, ESCALATING, T0 + 50 * M),
+    (clock(breached_at=T0 + 50 * M, due_at=T0 + H), T0 + 50 * M, ESCALATING, T0 + 2 * H + 50 * M),
+    # paused: its due instant is not a breach to come (the pause may last); warnings still are
+    (clock(state="paused", due_at=T0 + H), T0 + 30 * M, ESCALATING, T0 + 48 * M),
+    (clock(state="paused", due_at=T0 + H), T0 + 48 * M, ESCALATING, None),
+    # stopped in time: no warning, no breach to come
+    (clock(state="stopped", stopped_at=T0 + 20 * M, due_at=None), T0, ESCALATING, None),
+    # stopped late: the breach and its escalation instants stay (plan drops the escalation: resolved)
+    (STOPPED_LATE, T0, ESCALATING, T0 + H),
+    (STOPPED_LATE, T0 + H, ESCALATING, T0 + 3 * H),
+]
+
+
+@pytest.mark.parametrize("view, after, rules_, expected", NEXT_LOOK_CASES)
+def test_next_look(view, after, rules_, expected):
+    assert next_look(view, rules_, after) == expected

@@ -17,7 +17,7 @@ from processors.periods import (
     weeks_ending,
 )
 from processors.reports import (
-    ClockRecord, History, SurveyRecord, TicketRecord, change_pp, metric_stats, nearest_rank,
+    ClockRecord, History, SurveyRecord, TicketRecord, change_pp, in_locale, metric_stats, nearest_rank,
     quarterly_scorecards, weekly_summary,
 )
 from processors.rule_schedule import RuleSpan
@@ -289,3 +289,47 @@ def test_rules_version_is_not_part_of_a_records_equality():
     # the same figures judged under two versions are equal records.
     assert rec(1, rules_version="v1") == rec(1, rules_version="v2") == rec(1)
     assert rec(1, rules_version="v1") != rec(1, elapsed=101, rules_version="v1")
+
+
+# ---- hand-away endings, the communication metrics, names in the reader's language ----------
+
+def test_handaways_count_the_clocks_ended_by_a_hand_away_in_the_period():
+    clocks = [rec(1, ended_by="handaway"), rec(2, metric=FR, ended_by="handaway"),  # both counted this week
+              rec(3, ended_by="response"), rec(4),  # other endings: not hand-aways
+              rec(5, ended_by="handaway", stopped=END),  # stopped at the week's end: next week's
+              rec(6, ended_by="handaway", stopped=END - S)]  # a second before it: this week's
+    summary = week(clocks)
+    assert summary.overall.handaways == 3
+    assert [(s.vendor, s.handaways) for s in summary.vendors] == [("acme", 3)]
+    [card] = quarterly_scorecards(History(tuple(clocks)), Q1, NAMES, TARGETS).cards
+    assert card.handaways == 4  # the quarter holds all four hand-aways (12 Jan is in Q1)
+
+
+@pytest.mark.parametrize("clocks, shown", [
+    ([], []),  # no communication clock: no line for either metric
+    ([rec(1, metric="next_response")], ["next_response"]),  # counted, none excused: shown
+    # only an excused breach: nothing counted, still shown (its excuse is the news)
+    ([rec(1, metric="periodic_update", breached=MID, excused=True)], ["periodic_update"]),
+    ([rec(1, metric="next_response"), rec(2, metric="periodic_update")], ["next_response", "periodic_update"]),
+])
+def test_communication_metrics_are_shown_when_they_have_clocks(clocks, shown):
+    section = week(clocks).overall
+    assert sorted(section.communication) == shown
+    # no target of their own in TARGETS and no "communication" one: no target to meet
+    assert all(stats.target is None for stats in section.communication.values())
+
+
+def test_communication_metrics_take_the_communication_target():
+    summary = weekly_summary(History((rec(1, metric="next_response"),)), WEEK, NAMES,
+                             TARGETS | {"communication": 0.8})
+    assert summary.overall.communication["next_response"].target == 0.8
+
+
+def test_in_locale_names_what_slawatch_names_and_keeps_vendor_names():
+    summary = week([rec(1), rec(2, vendor=None)])
+    zh = in_locale(summary, "zh_CN")
+    assert zh.overall.name == "全部供应商"
+    assert [(s.vendor, s.name) for s in zh.vendors] == [("acme", "ACME"), (None, "无供应商")]
+    assert in_locale(summary, "en").overall.name == "All vendors"
+    cards = quarterly_scorecards(History((rec(1),)), Q1, NAMES, TARGETS)
+    assert in_locale(cards, "zh_CN") is cards  # every card is a vendor of the rules: its own name
