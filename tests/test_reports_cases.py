@@ -333,3 +333,10 @@ def test_in_locale_names_what_slawatch_names_and_keeps_vendor_names():
     assert in_locale(summary, "en").overall.name == "All vendors"
     cards = quarterly_scorecards(History((rec(1),)), Q1, NAMES, TARGETS)
     assert in_locale(cards, "zh_CN") is cards  # every card is a vendor of the rules: its own name
+
+
+def test_in_locale_never_translates_a_vendors_own_name():
+    # a vendor the rules name "All vendors" keeps that name: only the names Slawatch gives
+    # (the whole report's section, records of no vendor) are translated
+    summary = week([rec(1)], names={"acme": "All vendors"})
+    assert [(s.vendor, s.name) for s in in_locale(summary, "zh_CN").vendors] == [("acme", "All vendors")]
