@@ -49,6 +49,8 @@ TESTS: dict[str, tuple[str, ...]] = {
     "processors/report_csv.py": ("tests/test_reports.py", "tests/test_reports_zh.py"),
     "processors/report_html.py": ("tests/test_reports.py", "tests/test_reports_zh.py"),
     "processors/charts.py": ("tests/test_charts_cases.py", "tests/test_charts_cjk.py"),
+    "processors/freeze.py": ("tests/test_freeze_cases.py",),
+    "processors/evidence.py": ("tests/test_evidence_cases.py",),
     "processors/events.py": ("tests/test_sla.py", "tests/test_jira_parser.py"),
     "processors/attainment.py": ("tests/test_attainment_tally.py",),
     "processors/rules_governance.py": ("tests/test_rules_governance.py",),
