@@ -63,7 +63,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "processors/rules_schema.py": ("tests/test_rules.py", "tests/test_rules_sections.py"),
     "processors/rules_sections.py": ("tests/test_rules_sections.py", "tests/test_rules.py"),
     "processors/rule_schedule.py": ("tests/test_rule_schedule.py", "tests/test_rule_schedule_cases.py"),
-    "processors/backtest.py": ("tests/test_backtest.py",),
+    "processors/backtest.py": ("tests/test_backtest_cases.py",),
     "processors/slack_replies.py": ("tests/test_slack_events.py", "tests/test_slack_inbound.py"),
 }
 
