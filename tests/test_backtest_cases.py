@@ -113,6 +113,17 @@ def test_an_empty_ticket_is_not_counted_and_one_not_created_yet_counts_no_clock(
     assert test.tickets == 1 and test.records() == ([], [])
 
 
+def test_a_ticket_given_as_a_generator():
+    # any iterable of events: read once, then judged under both rules (and an empty one is no ticket)
+    test = Backtest(CURRENT, PROPOSED, JAN, NOW)
+    test.add(e for e in [])
+    test.add(e for e in HISTORY[0])
+    before, after = test.records()
+    assert test.tickets == 1
+    assert [(r.metric, r.met) for r in before] == [(FR, True), (RES, True)]
+    assert [(r.metric, r.met) for r in after] == [(FR, False), (RES, True)]
+
+
 def test_only_the_proposed_rules_when_the_current_clocks_come_from_the_cache():
     test = Backtest(CURRENT, PROPOSED, JAN, NOW)
     test.add(HISTORY[0], current=False)
