@@ -395,6 +395,14 @@ def test_render_cuts_and_pads_wide_names_to_terminal_columns():
     assert lines[5].startswith("华东运维服务有限公司上海 first_response")
 
 
+@pytest.mark.parametrize("locale, label", [("en", "no vendor"), ("zh_CN", "无供应商")])
+def test_render_names_the_clocks_of_no_vendor_in_the_readers_language(locale, label):
+    stats = {("no vendor", FR): _stats(1, 2), ("nobody", FR): _stats(1, 2)}
+    lines = render(_comparison(stats, stats), {}, None, locale=locale).split("\n")
+    # the name Slawatch gives the clocks of no vendor is translated; a vendor id is not
+    assert [line.split(" first_response")[0].rstrip() for line in lines[3:5]] == [label, "nobody"]
+
+
 def test_render_in_chinese():
     change = Change("OPS-7", FR, 1, None, _over("OPS-7", 300))
     stats = {(ALL, FR): _stats(1, 2)}
