@@ -208,7 +208,7 @@ def render(comparison: Comparison, names: Mapping[str, str], jira_url: str | Non
     rows = []
     vendors = sorted({v for v, _v in (*comparison.before, *comparison.after)}, key=lambda v: (v == ALL, v))
     for vendor in vendors:
-        label = _("all vendors") if vendor == ALL else names.get(vendor, vendor)
+        label = _("all vendors") if vendor == ALL else names.get(vendor, _(vendor) if vendor == NO_VENDOR else vendor)
         for metric in [m for m in ALL_METRICS if (vendor, m) in comparison.before or (vendor, m) in comparison.after]:
             was, now = comparison.before.get((vendor, metric)), comparison.after.get((vendor, metric))
             delta = ("" if was is None or now is None or was.attainment is None or now.attainment is None

@@ -2,7 +2,8 @@
 
     png = attainment_chart(points, targets, title="Attainment, last 12 weeks")
     png = weekly_chart(summary, locale="zh_CN"); pngs = scorecard_charts(cards, locale)  # {vendor id: png}
-    figure = weekly_figure(summary, locale)   # or attainment_figure(...): the Figure, not yet drawn
+    figure = weekly_figure(summary, locale)   # or attainment_figure(...), scorecard_figures(cards, locale):
+                                              # the Figure(s), not yet drawn
 
 `points` are (label, {metric: attainment fraction or None}) oldest first; each metric is one
 line (a gap where nothing counted) with its target as a dashed line of the same colour. No
@@ -104,12 +105,17 @@ def weekly_chart(summary: WeeklySummary, locale: str = "en") -> bytes:
     return png(weekly_figure(summary, locale))
 
 
-def scorecard_charts(cards: QuarterlyScorecards, locale: str = "en") -> dict[str, bytes]:
+def scorecard_figures(cards: QuarterlyScorecards, locale: str = "en") -> dict[str, Figure]:
     """Per vendor: attainment per month over this quarter and the previous one."""
     _ = translator(locale).gettext
-    charts = {}
+    figures = {}
     for card in cards.cards:
         points = [(period_label(month, locale), values) for month, values in cards.monthly_trend[card.vendor]]
         title = _("%(name)s: attainment per month") % {"name": card.name}
-        charts[card.vendor] = png(attainment_figure(points, cards.targets, title, locale))
-    return charts
+        figures[card.vendor] = attainment_figure(points, cards.targets, title, locale)
+    return figures
+
+
+def scorecard_charts(cards: QuarterlyScorecards, locale: str = "en") -> dict[str, bytes]:
+    """Per vendor: the chart of `scorecard_figures` as PNG bytes."""
+    return {vendor: png(figure) for vendor, figure in scorecard_figures(cards, locale).items()}
