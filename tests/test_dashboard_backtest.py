@@ -114,3 +114,16 @@ def test_a_form_posted_from_another_site_is_refused(history, headers):
     same = client.post("/rules/backtest", data={"rules": "version: 1"},
                        headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"})
     assert same.status_code == 422  # past the origin check: the rules themselves are refused
+
+
+@pytest.mark.parametrize("language, label", [("en", "no vendor"), ("zh-CN", "无供应商")])
+def test_tickets_of_no_vendor_are_a_row_in_the_readers_language(history, post_jira, language, label):
+    # OPS-9 has no component: no vendor of the rules matches it
+    ticket = JiraTicket("OPS-9", T9 + timedelta(minutes=9))
+    assert post_jira(ticket.created()).status_code == 200
+    response = history.test_client().post("/rules/backtest", data={"rules": TIGHTER, **WINDOW},
+                                          headers={"Accept-Language": language})
+    assert response.status_code == 200
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', response.get_data(as_text=True))
+    assert rows.count(label) == 2  # first response and resolution of the ticket of no vendor
+    assert len(rows) == 6  # beside ACME's two and the two of all vendors

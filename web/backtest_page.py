@@ -23,6 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from processors.backtest import ALL
 from processors.periods import Period
+from processors.reports import NO_VENDOR
 from processors.rules import ALL_METRICS, RulesError, parse_rules
 from store.backtest import run_backtest
 from store.history import vendor_names
@@ -119,7 +120,8 @@ def _rows(comparison, names: dict[str, str]) -> list[dict]:
             was, now = comparison.before.get((vendor, metric)), comparison.after.get((vendor, metric))
             change = (None if was is None or now is None or was.attainment is None or now.attainment is None
                       else now.attainment - was.attainment)
-            rows.append({"vendor": _("All vendors") if vendor == ALL else names.get(vendor, vendor),
+            rows.append({"vendor": _("All vendors") if vendor == ALL
+                         else names.get(vendor, _(NO_VENDOR) if vendor == NO_VENDOR else vendor),
                          "metric": metric, "before": was, "after": now, "change": change})
     return rows
 
