@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Each file of processors/ and its own test files (the new table and property tests included).
 TESTS: dict[str, tuple[str, ...]] = {
     "processors/sla.py": ("tests/test_sla.py", "tests/test_sla_cases.py", "tests/test_sla_cycles_cases.py",
-                          "tests/test_sla_vectors.py", "tests/test_hard_properties.py"),
+                          "tests/test_sla_vectors.py", "tests/test_hard_properties.py",
+                          "tests/test_sla_handoff.py", "tests/test_sla_communication_properties.py"),
     "processors/sla_cycles.py": ("tests/test_sla_cycles_cases.py", "tests/test_sla_handoff.py",
                                  "tests/test_sla_communication_properties.py"),
     "processors/calendar.py": ("tests/test_calendar.py", "tests/test_calendar_cases.py",
