@@ -52,7 +52,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "processors/report_csv.py": ("tests/test_reports.py", "tests/test_reports_zh.py"),
     "processors/report_html.py": ("tests/test_reports.py", "tests/test_reports_zh.py"),
     "processors/charts.py": ("tests/test_reports.py",),
-    "processors/events.py": ("tests/test_sla.py", "tests/test_jira_parser.py"),
+    "processors/events.py": ("tests/test_events_cases.py", "tests/test_sla.py", "tests/test_jira_parser.py"),
     "processors/attainment.py": ("tests/test_attainment_tally.py",),
     "processors/rules_governance.py": ("tests/test_rules_governance.py",),
     "processors/rules_locale.py": ("tests/test_rules_locale.py",),
