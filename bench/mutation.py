@@ -36,8 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Each file of processors/ and its own test files (the new table and property tests included).
 TESTS: dict[str, tuple[str, ...]] = {
-    "processors/sla.py": ("tests/test_sla.py", "tests/test_sla_cases.py", "tests/test_sla_vectors.py",
-                          "tests/test_hard_properties.py"),
+    "processors/sla.py": ("tests/test_sla.py", "tests/test_sla_cases.py", "tests/test_sla_cycles_cases.py",
+                          "tests/test_sla_vectors.py", "tests/test_hard_properties.py",
+                          "tests/test_sla_handoff.py", "tests/test_sla_communication_properties.py"),
+    "processors/sla_cycles.py": ("tests/test_sla_cycles_cases.py", "tests/test_sla_handoff.py",
+                                 "tests/test_sla_communication_properties.py"),
     "processors/calendar.py": ("tests/test_calendar.py", "tests/test_calendar_cases.py",
                                "tests/test_calendar_properties.py", "tests/test_hard_properties.py"),
     "processors/_calendar_days.py": ("tests/test_calendar.py", "tests/test_calendar_cases.py",
@@ -51,7 +54,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "processors/charts.py": ("tests/test_charts_cases.py", "tests/test_charts_cjk.py"),
     "processors/freeze.py": ("tests/test_freeze_cases.py",),
     "processors/evidence.py": ("tests/test_evidence_cases.py",),
-    "processors/events.py": ("tests/test_sla.py", "tests/test_jira_parser.py"),
+    "processors/events.py": ("tests/test_events_cases.py", "tests/test_sla.py", "tests/test_jira_parser.py"),
     "processors/attainment.py": ("tests/test_attainment_tally.py",),
     "processors/rules_governance.py": ("tests/test_rules_governance.py",),
     "processors/rules_locale.py": ("tests/test_rules_locale.py",),

@@ -323,20 +323,19 @@ def _clock(history: _History, policy: Policy, rules: Rules, metric: str, number:
     )
 
 
-def _segment_at(segments: list[_Segment], at: datetime, starts: list[datetime] | None = None) -> _Segment:
-    """The segment in force at `at` (the last one starting at or before it)."""
-    starts = [s.start for s in segments] if starts is None else starts
+def _segment_at(segments: list[_Segment], at: datetime, starts: list[datetime]) -> _Segment:
+    """The segment in force at `at` (the last one starting at or before it; `starts`: the
+    segments' starts)."""
     return segments[max(bisect_right(starts, at) - 1, 0)]
 
 
 def _pieces(segments: list[_Segment], start: datetime, stop: datetime | None, rules: Rules,
-            default: Calendar, starts: list[datetime] | None = None) -> tuple[list[_Piece], list[_Piece]]:
+            default: Calendar, starts: list[datetime]) -> tuple[list[_Piece], list[_Piece]]:
     """Split [start, stop) into the pieces that count and the pieces that were paused.
     An open clock's last piece ends at None and is cut at `now` by the caller. Only the
     segments that overlap [start, stop) are looked at (`starts`: the segments' starts)."""
     counted: list[_Piece] = []
     paused: list[_Piece] = []
-    starts = [s.start for s in segments] if starts is None else starts
     first = max(bisect_right(starts, start) - 1, 0)
     if stop is not None and segments[first].start <= start and (
             first + 1 == len(starts) or starts[first + 1] >= stop):  # common: a clock inside one segment
@@ -383,10 +382,9 @@ def _reach(pieces: list[_Piece], amount: timedelta) -> datetime | None:
 
 
 def _due(counted: list[_Piece], target: timedelta, stop: datetime | None, last: _Segment,
-         rules: Rules, default: Calendar, reached: Any = ...) -> datetime | None:
+         rules: Rules, default: Calendar, reached: datetime | None) -> datetime | None:
     """When the target is (or was, or would have been, had the clock kept running) reached;
-    `reached`: `_reach(counted, target)` when the caller has it already."""
-    reached = _reach(counted, target) if reached is ... else reached
+    `reached`: `_reach(counted, target)`, which the caller has already."""
     if reached is not None or stop is None:
         return reached
     calendar = rules.calendars[last.policy.calendar] if last.policy else default

@@ -204,6 +204,12 @@ CASES = [
     # + 1 h office (09-10) = 7200 s (not 3600 s, all on office).
     pytest.param([created("01-05 07:00"), priority("01-05 08:00", "Medium")], "01-05 10:00", RES,
                  {"policy": "standard", "calendar": "office", "elapsed_seconds": 7200}, id="lowered-earlier-stretch-on-24x7"),
+    # The same, answered at 08:00 while still High, lowered at 08:30: the first response lies
+    # wholly in the urgent stretch, so it counts on 24x7, 1 h (on office it would be 0 s: 07-08
+    # is before opening).
+    pytest.param([created("01-05 07:00"), comment("01-05 08:00"), priority("01-05 08:30", "Medium")],
+                 "01-05 10:00", FR, {"state": "stopped", "policy": "standard", "elapsed_seconds": 3600},
+                 id="answered-in-earlier-stretch-on-its-calendar"),
     # Low (no policy) created 07:00, raised to Medium at 10:00: the time with no policy counts
     # on the new policy's calendar (office): 07-10 is 1 h + 30 min = 5400 s.
     pytest.param([created("01-05 07:00", "Low"), priority("01-05 10:00", "Medium")], "01-05 10:30", RES,
