@@ -166,7 +166,7 @@ class _Converter:
         if node.tag in _CONSTRUCTED_TAGS:
             try:
                 return self.loader.construct_object(node)
-            except (ValueError, yaml.YAMLError):
+            except (ValueError, KeyError, yaml.YAMLError):  # KeyError: `!!bool 1`
                 pass
         return node.value  # strings, and dates kept as text: the rules parse them strictly
 

@@ -141,9 +141,11 @@ def test_version_one(version):
      ["rules.yaml:8:24: unknown vendor 'acme' in governance.vendors; the vendors section has: none"]),
     (BASE + "locale: fr\n", ["rules.yaml:8:9: Slawatch has no translation for locale 'fr'; it speaks en, zh_CN"]),
     (BASE + "x-: 1\nx-y: {a: 1}\n", None),  # x-…: ignored
+    (BASE + "locale:\n", None),  # no value: en
+    (BASE + "surveys: {enabled: !!bool 1}\n", ["rules.yaml:8:20: surveys.enabled must be true or false"]),
 ], ids=["empty", "comment-only", "list", "scalar", "syntax", "nothing-known", "version-2", "version-1.0",
         "version-empty", "version-list", "version-mapping", "version-blank", "version-and-more", "no-calendars",
-        "no-policies", "governance-vendor", "locale", "x-keys"])
+        "no-policies", "governance-vendor", "locale", "x-keys", "locale-no-value", "bad-bool-tag"])
 def test_file_mistakes(text, expected):
     if expected is None:
         assert parse_rules(text).locale == "en"
@@ -181,6 +183,7 @@ def test_load_rules_reads_the_file(tmp_path):
     path.write_bytes(("# café\n" + BASE).encode("utf-8"))
     rules = load_rules(path)
     assert rules.path == str(path)
+    assert parse_rules(BASE, path).path == str(path)  # a Path is kept as text
     assert rules.text == "# café\n" + BASE
     assert load_rules(str(path)).version == rules.version
 
@@ -197,12 +200,14 @@ def test_not_utf8(tmp_path, data, line, col):
     with pytest.raises(RulesError) as caught:
         load_rules(path)
     assert str(caught.value) == f"{path}:{line}:{col}: the file is not UTF-8 text"
+    assert caught.value.errors[0].path == str(path)
 
 
 def test_unreadable(tmp_path):
     with pytest.raises(RulesError) as caught:
         load_rules(tmp_path / "missing.yaml")
     assert str(caught.value) == f"{tmp_path}/missing.yaml:1:1: cannot read the file: No such file or directory"
+    assert caught.value.errors[0].path == f"{tmp_path}/missing.yaml"  # the path as text, not a Path
     with pytest.raises(RulesError) as caught:
         load_rules(tmp_path)
     assert str(caught.value) == f"{tmp_path}:1:1: cannot read the file: Is a directory"

@@ -17,6 +17,7 @@ INDENT = "bad indentation: this line is not aligned with the lines above it at t
     ("a: 1\nb: 1.5\nc: true\nd: null\ne: x\n", {"a": 1, "b": 1.5, "c": True, "d": None, "e": "x"}),
     ("a: 2026-10-01\n", {"a": "2026-10-01"}),  # dates are kept as text
     ("a: !!int abc\n", {"a": "abc"}),  # a tag that does not fit: the text
+    ("a: !!bool 1\nb: !!bool yes\n", {"a": "1", "b": True}),  # (PyYAML raises KeyError for the first)
     ("a: !!binary x\n", {"a": "x"}),  # other tags: the text
     ("- 1\n- [a, {b: c}]\n", [1, ["a", {"b": "c"}]]),
     ("x-d: &d {a: 1, b: 2}\ny:\n  <<: *d\n  b: 3\n", {"x-d": {"a": 1, "b": 2}, "y": {"b": 3, "a": 1}}),  # explicit keys win
