@@ -197,9 +197,9 @@ def _weekly(ck: Checker, path: Path, value: Any, what: str) -> tuple[DayHours, .
             ck.report((*path, key), days, key=True)
             continue
         for d in days:
-            if d in given_by:
-                also = f" (also in '{given_by[d]}')" if given_by[d] != key else ""
-                ck.report((*path, key), f"{WEEKDAYS[d]} is given twice in hours{also}", key=True)
+            if d in given_by:  # by another key: a key is given once (read_yaml drops a duplicate)
+                ck.report((*path, key), f"{WEEKDAYS[d]} is given twice in hours (also in '{given_by[d]}')",
+                          key=True)
             given_by[d] = key
         intervals = day_hours(ck, (*path, key), day_value, f"{key} in {what}")
         for d in days:

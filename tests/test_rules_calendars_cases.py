@@ -89,6 +89,8 @@ def day(raw):
     # Each overlap names the interval reaching furthest so far.
     ("[09:00-10:00, 09:00-12:00, 11:00-13:00]", None,
      [(1, 18, "hours '09:00-12:00' overlap '09:00-10:00'"), (1, 31, "hours '11:00-13:00' overlap '09:00-12:00'")]),
+    ("[09:00-12:00, 10:00-12:00, 11:00-13:00]", None,  # 10-12 ends with 9-12, not after it: 9-12 stays
+     [(1, 18, "hours '10:00-12:00' overlap '09:00-12:00'"), (1, 31, "hours '11:00-13:00' overlap '09:00-12:00'")]),
     ("[09:00-18:00, 10:00-11:00, 12:00-13:00]", None,
      [(1, 18, "hours '10:00-11:00' overlap '09:00-18:00'"), (1, 31, "hours '12:00-13:00' overlap '09:00-18:00'")]),
     ("[x, 09:00-10:00]", None, [(1, 5, "bad hours 'x': write opening hours like 09:00-18:00")]),
@@ -98,7 +100,7 @@ def day(raw):
     ("{a: 1}", None, [(1, 4, f"bad hours for mon: {HOURS_HINT}")]),
     ("sometimes", None, [(1, 4, "bad hours 'sometimes': write opening hours like 09:00-18:00")]),
 ], ids=["24h", "24H", "closed", "Closed", "empty-list", "one", "sorted", "touching", "inside", "one-minute-over",
-        "furthest", "several", "bad", "trailing-comma", "null", "no-value", "mapping", "word"])
+        "furthest", "same-end", "several", "bad", "trailing-comma", "null", "no-value", "mapping", "word"])
 def test_day_hours(raw, expected, problems):
     assert day(raw) == (expected, problems)
 
