@@ -263,3 +263,12 @@ def test_binding_changes_only_what_it_must():
     # Names Jira no longer gives stand for nothing again.
     again = bind_field_names(once, {})
     assert again.vendors[0].match.fields == (TIER,)
+
+
+@pytest.mark.parametrize("write_back, enabled", [
+    (JiraWriteBack(), False),  # nothing to write: off
+    (JiraWriteBack(label="x"), True), (JiraWriteBack(comment=True), True), (JiraWriteBack(label="x", comment=True), True),
+    (JiraWriteBack(label=""), True),  # a label given (rules_sections never gives an empty one) is not None
+])
+def test_jira_write_back_enabled(write_back, enabled):
+    assert write_back.enabled is enabled
