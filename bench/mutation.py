@@ -52,7 +52,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "processors/events.py": ("tests/test_sla.py", "tests/test_jira_parser.py"),
     "processors/attainment.py": ("tests/test_attainment_tally.py",),
     "processors/rules_governance.py": ("tests/test_rules_governance.py",),
-    "processors/rules_locale.py": ("tests/test_rules_locale.py",),
+    "processors/rules_locale.py": ("tests/test_rules_locale.py", "tests/test_rules_policies_cases.py"),
     "processors/i18n.py": ("tests/test_i18n.py",),
     "processors/rules.py": ("tests/test_rules_cases.py", "tests/test_rules.py"),
     "processors/rules_types.py": ("tests/test_rules_types_cases.py", "tests/test_rules.py"),

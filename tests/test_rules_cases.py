@@ -192,6 +192,7 @@ def test_load_rules_reads_the_file(tmp_path):
     (b"\xff" + BASE.encode(), 1, 1),  # the first byte
     (b"version: 1\xff\n", 1, 11),
     (b"version: 1\n\xff", 2, 1),  # just after a line break
+    (b"\n\xff", 2, 1),  # just after a line break that is the first byte
     (b"version: 1\ncalendars: caf\xe9\n", 2, 15),
 ])
 def test_not_utf8(tmp_path, data, line, col):

@@ -176,12 +176,17 @@ def test_vendor_staff(staff, expected, problems):
      [(3, 22, f"bad field '  ' in match.fields of vendor 'acme': write a custom field's id like "
               f"customfield_10010 (Jira: Settings, Issues, Custom fields, the id in the field's address), "
               f"the field's name as Jira shows it (like Customer), or one of {SYSTEM}")]),
+    ("{customfield_: [a], Customer: []}", None,  # each field is read, also after a bad one
+     [(3, 22, f"bad field 'customfield_' in match.fields of vendor 'acme': write a custom field's id like "
+              f"customfield_10010 (Jira: Settings, Issues, Custom fields, the id in the field's address), "
+              f"the field's name as Jira shows it (like Customer), or one of {SYSTEM}"),
+      (3, 51, "match.fields.Customer of vendor 'acme' is empty; list the values that fit, like [Gold]")]),
     ("{Customer: []}", None,
      [(3, 32, "match.fields.Customer of vendor 'acme' is empty; list the values that fit, like [Gold]")]),
     ("{Customer: }", None,
      [(3, 31, "match.fields.Customer of vendor 'acme' has no value; write a list like [A, B], or [] for none")]),
     ("[a]", None, [(3, 21, "match.fields of vendor 'acme' must be a mapping of 'key: value' lines, not a list")]),
-], ids=["id-and-name", "system-field", "trimmed", "bad-id", "blank", "empty-list", "no-value", "list"])
+], ids=["id-and-name", "system-field", "trimmed", "bad-id", "blank", "bad-then-empty", "empty-list", "no-value", "list"])
 def test_vendor_match_fields(fields, expected, problems):
     text = f"vendors:\n  acme:\n    match: {{fields: {fields}}}\n"
     (vendor,), found = vendors(text)
