@@ -240,6 +240,8 @@ BODY = "calendar: always, metrics: {resolution: 8h}"
     (f"policies:\n  - {{name: a, match: {{labels: [x]}}, {BODY}}}\n  - just text\n",
      (policy("a", Match(labels=F({"x"}))),),
      [(3, 5, "policy #2 must be a mapping of 'key: value' lines, not 'just text'")]),
+    (f"policies:\n  - just text\n  - {{name: b, {BODY}}}\n", (policy("b"),),  # the ones after it are read
+     [(2, 5, "policy #1 must be a mapping of 'key: value' lines, not 'just text'")]),
     # Without a name: called by its number, and named so.
     ("policies:\n  - {calendar: always, metrics: {resolution: 8h}}\n", (policy("#1"),),
      [(2, 5, "policy #1 is missing 'name'")]),
@@ -253,7 +255,7 @@ BODY = "calendar: always, metrics: {resolution: 8h}"
      [(2, 5, "policy 'p' is missing 'calendar'"),
       (2, 15, "unknown key 'clendar' in policy 'p'; did you mean 'calendar'?")]),
 ], ids=["no-value", "empty-list", "mapping", "least", "all-keys", "catch-all-first", "catch-all-last",
-        "bad-match-no-catch-all", "name-twice", "not-a-mapping", "no-name", "empty-name", "only-name",
+        "bad-match-no-catch-all", "name-twice", "not-a-mapping", "not-a-mapping-first", "no-name", "empty-name", "only-name",
         "unknown-calendar", "unknown-key"])
 def test_policies(text, expected, problems):
     got, found = policies(text)
@@ -360,7 +362,8 @@ def targets(text):
      [(1, 22, "bad target for resolution: write a percentage from 0% to 100%, like 85%")]),
     ("targets: {resolution: [85%]}\n", {},
      [(1, 23, "bad target for resolution: write a percentage from 0% to 100%, like 85%")]),
-    ("targets: {resolutoin: 85%}\n", {}, [(1, 11, "unknown key 'resolutoin' in targets; did you mean 'resolution'?")]),
+    ("targets: {resolutoin: 85%, csat: 50%}\n", {"csat": 0.5},  # the keys after it are read
+     [(1, 11, "unknown key 'resolutoin' in targets; did you mean 'resolution'?")]),
     ("targets: 85%\n", {}, [(1, 10, "targets must be a mapping of 'key: value' lines, not '85%'")]),
 ], ids=["none", "empty", "all", "communication-metrics", "above-100", "fraction-above-1", "no-percent",
         "no-value", "list", "unknown-key", "scalar"])
