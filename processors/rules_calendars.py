@@ -27,12 +27,9 @@ _HOURS_HINT = "write a list like ['09:00-12:00', '13:00-18:00'], 24h for the who
 
 
 def _weekday(word: str) -> int | None:
+    """The day a name or a prefix of it names, 3 letters or more: mon, thur, saturday."""
     word = word.strip().casefold()
-    if word in WEEKDAYS:
-        return WEEKDAYS.index(word)
-    if len(word) >= 3:
-        return next((i for i, full in enumerate(_FULL_DAYS) if full.startswith(word)), None)
-    return None
+    return next((i for i, full in enumerate(_FULL_DAYS) if full.startswith(word)), None) if len(word) >= 3 else None
 
 
 def weekdays_of(key: str) -> list[int] | str:

@@ -37,6 +37,7 @@ WORKWEEK = (NINE_TO_SIX,) * 5 + ((), ())
     # Three parts: the whole key is named, without a suggestion.
     ("mon-tue-wed", f"unknown weekday 'mon-tue-wed'; use {WEEKDAY_HINT}"),
     ("mon-tue-xx", f"unknown weekday 'xx'; use {WEEKDAY_HINT}"),
+    ("mon-tue-wedd", f"unknown weekday 'wedd'; use {WEEKDAY_HINT}"),  # close to wed, but not a range: no hint
 ])
 def test_weekdays_of(key, expected):
     assert rc.weekdays_of(key) == expected
@@ -89,6 +90,8 @@ def day(raw):
     # Each overlap names the interval reaching furthest so far.
     ("[09:00-10:00, 09:00-12:00, 11:00-13:00]", None,
      [(1, 18, "hours '09:00-12:00' overlap '09:00-10:00'"), (1, 31, "hours '11:00-13:00' overlap '09:00-12:00'")]),
+    # Sorted by start, then by end (not as written: 9:30 ends before 10:00).
+    ("[09:00-10:00, 09:00-9:30]", None, [(1, 5, "hours '09:00-10:00' overlap '09:00-9:30'")]),
     ("[09:00-12:00, 10:00-12:00, 11:00-13:00]", None,  # 10-12 ends with 9-12, not after it: 9-12 stays
      [(1, 18, "hours '10:00-12:00' overlap '09:00-12:00'"), (1, 31, "hours '11:00-13:00' overlap '09:00-12:00'")]),
     ("[09:00-18:00, 10:00-11:00, 12:00-13:00]", None,
@@ -100,7 +103,7 @@ def day(raw):
     ("{a: 1}", None, [(1, 4, f"bad hours for mon: {HOURS_HINT}")]),
     ("sometimes", None, [(1, 4, "bad hours 'sometimes': write opening hours like 09:00-18:00")]),
 ], ids=["24h", "24H", "closed", "Closed", "empty-list", "one", "sorted", "touching", "inside", "one-minute-over",
-        "furthest", "same-end", "several", "bad", "trailing-comma", "null", "no-value", "mapping", "word"])
+        "furthest", "by-end", "same-end", "several", "bad", "trailing-comma", "null", "no-value", "mapping", "word"])
 def test_day_hours(raw, expected, problems):
     assert day(raw) == (expected, problems)
 
