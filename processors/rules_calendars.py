@@ -29,7 +29,8 @@ _HOURS_HINT = "write a list like ['09:00-12:00', '13:00-18:00'], 24h for the who
 def _weekday(word: str) -> int | None:
     """The day a name or a prefix of it names, 3 letters or more: mon, thur, saturday."""
     word = word.strip().casefold()
-    return next((i for i, full in enumerate(_FULL_DAYS) if full.startswith(word)), None) if len(word) >= 3 else None
+    found = (i for i, full in enumerate(_FULL_DAYS) if full.startswith(word))
+    return next(found, None) if len(word) >= 3 else None
 
 
 def weekdays_of(key: str) -> list[int] | str:
