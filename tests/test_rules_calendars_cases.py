@@ -190,9 +190,12 @@ def test_calendars(text, expected, problems):
     ("{}", None, [(4, 5, "calendar 'office' is never open; give opening hours for at least one day")]),
     ("{mnday: 24h}", None, [(4, 13, f"unknown weekday 'mnday'; did you mean 'monday'? Use {WEEKDAY_HINT}")]),
     ("{mon: 24h, tue: 9-5}", None, [(4, 28, "bad hours '9-5': write opening hours like 09:00-18:00")]),
+    ("{mnday: 24h, tue: 9-5}", None,  # the keys after a bad one are read
+     [(4, 13, f"unknown weekday 'mnday'; did you mean 'monday'? Use {WEEKDAY_HINT}"),
+      (4, 30, "bad hours '9-5': write opening hours like 09:00-18:00")]),
     ("[mon]", None, [(4, 12, "the hours of calendar 'office' must be a mapping of 'key: value' lines, not a list")]),
 ], ids=["workweek", "daily", "per-day", "closed-day", "twice", "twice-by-case", "never-open", "empty",
-        "bad-day", "bad-hours", "list"])
+        "bad-day", "bad-hours", "bad-day-then-more", "list"])
 def test_calendar_hours(hours, weekly, problems):
     text = f"calendars:\n  office:\n    timezone: UTC\n    hours: {hours}\n"
     names, specs = (got := calendars(text))[0]
@@ -248,9 +251,11 @@ def test_calendar_holidays(holidays, fields, problems):
     ("{2026-10-01: 9-5}", None, [(5, 32, "bad hours '9-5': write opening hours like 09:00-18:00")]),
     ("{2026-13-01: 9-5}", None, [(5, 20, "bad date '2026-13-01': write it as YYYY-MM-DD, e.g. 2026-10-01"),
                                  (5, 32, "bad hours '9-5': write opening hours like 09:00-18:00")]),
+    ("{2026-13-01: closed, 2026-10-01: closed}", None,  # only the good date is kept (then dropped: a problem)
+     [(5, 20, "bad date '2026-13-01': write it as YYYY-MM-DD, e.g. 2026-10-01")]),
     ("[2026-10-01]", None,
      [(5, 19, "the special_days of calendar 'office' must be a mapping of 'key: value' lines, not a list")]),
-], ids=["two", "no-value", "empty", "bad-date", "bad-hours", "both-bad", "list"])
+], ids=["two", "no-value", "empty", "bad-date", "bad-hours", "both-bad", "bad-and-good", "list"])
 def test_calendar_special_days(special, days, problems):
     text = f"calendars:\n  office:\n    timezone: UTC\n    hours: {{mon: 24h}}\n    special_days: {special}".rstrip() + "\n"
     (_, specs), found = calendars(text)
