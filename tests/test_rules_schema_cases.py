@@ -92,6 +92,7 @@ def test_an_alias_bomb_is_one_problem():
 @pytest.mark.parametrize("text, line, col, message", [
     ("a: \x01\n", 1, 4, "control character #x0001 is not allowed in YAML"),
     ("a: 1\nb: x\x07\n", 2, 5, "control character #x0007 is not allowed in YAML"),
+    ("\n\x01", 2, 1, "control character #x0001 is not allowed in YAML"),  # after a first-byte line break
     ("a:\n\tb: 1\n", 2, 1, "a tab character; YAML is indented with spaces only"),
     ("a: b: c\n", 1, 5, "unexpected ':' here; put text that contains ': ' in quotes, or check the indentation"),
     ("a: 1\n---\nb: 2\n", 2, 1, "only one YAML document is allowed; remove the '---' line"),
@@ -132,6 +133,20 @@ def test_syntax_errors(text, line, col, message):
     ("top:\n  x:\n    y: 1\na:\n  b:\n    c: 1\n   d: 2\n", 7, 4),
     # The most common step wins (4 here, twice; 2 once): b, 4 in, is on it; d where PyYAML stopped.
     ("a:\n    b:\n        c: 1\n      d: 1\n", 4, 7),
+    # Steps 3 and 4 once each (the first, 3, is the usual one); f is 4 in under e, g (where PyYAML
+    # stopped) 3 in: f. The blank line does not count.
+    ("  a:\n \n     c:\n  d: 1\n  e:\n      f: 1\n     g:\n", 6, 7),
+    # Step 3 (twice); the block b is in is 1 in under a, d (where PyYAML stopped) 3 in: b's line.
+    ("a:\n b:\n    c: 1\n   d: 1\n      e: 1\n   # x\n", 2, 2),
+    # Step 2; a's block (b, c) is 1 in under a, f 2 in: b's line.
+    (" a:\n  b: 1\n  c:\n    d:\n      e: 1\n   f:\n  g: 1\n", 2, 3),
+    # Comment lines do not count, neither for the step nor as the line above a block.
+    (" a:\n    b: 1\n  # x\n     d: 1\n    e:\n", 4, 6),
+    ("  # x\n   b:\n      c:\n # x\n     e: 1\n", 5, 6),
+    # The most common step, 2 (twice; 5 and 1 once): c's block (d) is on it, e is not: e itself.
+    ("a:\n     b:\nc:\n  d:\n e:\n   f:\n    g:\n", 5, 2),
+    ("   a:\n      b: 1\n     c:\n    d: 1\n", 3, 6),
+    (" a:\n      b:\n   c:\n     d:\n", 2, 7),
 ])
 def test_bad_indentation_points_at_the_edited_line(text, line, col):
     with pytest.raises(YamlSyntaxError) as caught:
@@ -158,6 +173,10 @@ def checker(text=DOC):
 ])
 def test_pos(path, key, pos):
     assert checker().pos(path, key=key) == pos
+
+
+def test_pos_is_at_the_value_unless_asked():
+    assert checker().pos(("a", "b")) == (2, 6)  # not the key (2, 3)
 
 
 def test_pos_in_an_empty_file():
