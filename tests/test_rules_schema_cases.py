@@ -147,6 +147,9 @@ def test_syntax_errors(text, line, col, message):
     ("a:\n     b:\nc:\n  d:\n e:\n   f:\n    g:\n", 5, 2),
     ("   a:\n      b: 1\n     c:\n    d: 1\n", 3, 6),
     (" a:\n      b:\n   c:\n     d:\n", 2, 7),
+    # The line above a block is found by its indentation from the block's (not from the file's left).
+    (" a:\n  b:\n     c:\n       d: 1\n    e: 1\n   f: 1\n      g:\n", 2, 3),
+    ("    \n  b:\n    c:\n     d:\n       e: 1\n      f:\n", 4, 6),
 ])
 def test_bad_indentation_points_at_the_edited_line(text, line, col):
     with pytest.raises(YamlSyntaxError) as caught:
