@@ -150,6 +150,12 @@ def test_syntax_errors(text, line, col, message):
     # The line above a block is found by its indentation from the block's (not from the file's left).
     (" a:\n  b:\n     c:\n       d: 1\n    e: 1\n   f: 1\n      g:\n", 2, 3),
     ("    \n  b:\n    c:\n     d:\n       e: 1\n      f:\n", 4, 6),
+    # Lists: a list item's mapping starts after its "- ", at the same column as the lines of the
+    # item above it; those lines are neither the line above the block nor its owner.
+    ("- a: 1\n  b:\n- c:\n     d:\n     e:\n    f: 1\n      g: 1\n", 6, 5),
+    ("  - a:\n      b:\n    - c:\n   d:\n     e: 1\n  f:\n    g: 1\n", 3, 5),
+    ("    a:\n    - b: 1\n     c: 1\n  d: 1\n     e: 1\n    - f:\n      g:\n", 3, 6),
+    ("  a:\n    b: 1\n   - c: 1\n    - d:\n    e: 1\n", 2, 5),
 ])
 def test_bad_indentation_points_at_the_edited_line(text, line, col):
     with pytest.raises(YamlSyntaxError) as caught:
