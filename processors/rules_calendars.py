@@ -27,12 +27,10 @@ _HOURS_HINT = "write a list like ['09:00-12:00', '13:00-18:00'], 24h for the who
 
 
 def _weekday(word: str) -> int | None:
+    """The day a name or a prefix of it names, 3 letters or more: mon, thur, saturday."""
     word = word.strip().casefold()
-    if word in WEEKDAYS:
-        return WEEKDAYS.index(word)
-    if len(word) >= 3:
-        return next((i for i, full in enumerate(_FULL_DAYS) if full.startswith(word)), None)
-    return None
+    found = (i for i, full in enumerate(_FULL_DAYS) if full.startswith(word))
+    return next(found, None) if len(word) >= 3 else None
 
 
 def weekdays_of(key: str) -> list[int] | str:
@@ -197,9 +195,9 @@ def _weekly(ck: Checker, path: Path, value: Any, what: str) -> tuple[DayHours, .
             ck.report((*path, key), days, key=True)
             continue
         for d in days:
-            if d in given_by:
-                also = f" (also in '{given_by[d]}')" if given_by[d] != key else ""
-                ck.report((*path, key), f"{WEEKDAYS[d]} is given twice in hours{also}", key=True)
+            if d in given_by:  # by another key: a key is given once (read_yaml drops a duplicate)
+                ck.report((*path, key), f"{WEEKDAYS[d]} is given twice in hours (also in '{given_by[d]}')",
+                          key=True)
             given_by[d] = key
         intervals = day_hours(ck, (*path, key), day_value, f"{key} in {what}")
         for d in days:

@@ -83,10 +83,13 @@ def _staff_once(ck: Checker, path: Path, section: dict[str, Any], vendors: tuple
     """A person may be staff of one vendor only: their answers would count for both."""
     owner: dict[str, str] = {}
     for vendor in vendors:
-        body = section.get(vendor.id)
-        key = "staff" if isinstance(body, dict) and "staff" in body else None
-        where = (*path, vendor.id, key) if key else (*path, vendor.id, "match", "assignees")
-        raw = body.get("staff") if key else ((body or {}).get("match") or {}).get("assignees")
+        body = section[vendor.id]  # a mapping: _vendor made a Vendor of it
+        match = body.get("match")  # a mapping, or a mistake reported already (a list, a text)
+        if "staff" in body:
+            where, raw = (*path, vendor.id, "staff"), body["staff"]
+        else:
+            where = (*path, vendor.id, "match", "assignees")
+            raw = match.get("assignees") if isinstance(match, dict) else None
         for item_path, item in schema.items(where, raw) if raw is not None else ():
             person = str(item).strip().casefold()
             if person in owner and owner[person] != vendor.id:

@@ -105,8 +105,7 @@ def _misaligned(text: str, err: yaml.MarkedYAMLError) -> yaml.Mark | None:
     step = _usual_step(lines)
     parent = next((_indent(line) for line in reversed(lines[:block.line])
                    if _content(line) and _indent(line) < block.column), None)
-    if step is None:
-        return None
+    # A file without a step (no line indented below another) makes no test below true.
     if parent is not None and block.column - parent != step and found.column - parent == step:
         return block  # the block the parser was in starts off the step
     if found.column > block.column:  # a deeper block ended at another column: it starts below its key
@@ -166,7 +165,7 @@ class _Converter:
         if node.tag in _CONSTRUCTED_TAGS:
             try:
                 return self.loader.construct_object(node)
-            except (ValueError, yaml.YAMLError):
+            except (ValueError, KeyError, yaml.YAMLError):  # KeyError: `!!bool 1`
                 pass
         return node.value  # strings, and dates kept as text: the rules parse them strictly
 

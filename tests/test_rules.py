@@ -360,13 +360,6 @@ def test_tab_fixture():
     assert problem.message == "a tab character; YAML is indented with spaces only"
 
 
-@pytest.mark.parametrize("text", ["[" * 20000, "".join(" " * i + "k:\n" for i in range(3000))])
-def test_yaml_nested_deeper_than_python_recurses_is_a_problem_not_a_crash(text):
-    with pytest.raises(RulesError) as caught:
-        parse_rules(text)
-    assert str(caught.value) == "rules.yaml:1:1: the YAML is nested too deeply to be a rules file"
-
-
 def test_unreadable_and_non_utf8_files(tmp_path):
     with pytest.raises(RulesError) as caught:
         load_rules(tmp_path / "missing.yaml")
@@ -383,27 +376,6 @@ def test_no_pydantic_or_python_jargon_in_messages():
         load_rules(FIXTURES / "many_mistakes.yaml")
     for jargon in ("Value error", "Input should", "validation error", "NoneType", "Traceback"):
         assert jargon not in str(caught.value)
-
-
-def test_damaged_example_gives_rules_or_rules_error():
-    """Deleting any line, or replacing any value with junk, never crashes the loader."""
-    lines = (ROOT / "rules.yaml").read_text(encoding="utf-8").splitlines()
-    variants = []
-    for i, line in enumerate(lines):
-        variants.append(lines[:i] + lines[i + 1:])
-        if ":" in line:
-            key = line[: line.index(":") + 1]
-            variants += [lines[:i] + [f"{key} {junk}"] + lines[i + 1:]
-                         for junk in ("[]", "", "{x: 1}")]
-    outcomes = {"ok": 0, "error": 0}
-    for variant in variants:
-        try:
-            parse_rules("\n".join(variant))
-            outcomes["ok"] += 1
-        except RulesError as err:
-            assert err.errors and all(p.line >= 1 and p.col >= 1 for p in err.errors)
-            outcomes["error"] += 1
-    assert outcomes["ok"] and outcomes["error"]
 
 
 # ---- selecting a policy and a vendor -------------------------------------------------------
