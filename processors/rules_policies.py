@@ -118,8 +118,8 @@ def _vendor(ck: Checker, path: Path, vid: str, value: Any) -> Vendor | None:
         ck.report((*path, "staff"), f"the staff of {what} is empty; list the people (account id, "
                                     f"username, email or display name), or leave staff out to use "
                                     f"match.assignees")
-    locale = read_locale(ck, body["locale"], (*path, "locale")) \
-        if "locale" in body else None
+    # an empty `locale:` is the rules' own, like no key at all
+    locale = read_locale(ck, body["locale"], (*path, "locale")) if body.get("locale") is not None else None
     return Vendor(id=vid, name=name or vid, match=match or Match(), channel=channel, managers=managers,
                   staff=frozenset(s.casefold() for s in staff or ()), locale=locale)
 

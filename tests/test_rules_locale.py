@@ -50,8 +50,10 @@ def test_a_vendor_speaks_its_own_locale_and_the_others_the_rules_one():
     assert [rules.locale_for(v) for v in ("acme", "globex", None, "gone")] == ["zh_CN", "en", "en", "en"]
 
 
-def test_without_its_own_a_vendor_follows_the_top_locale():
-    rules = parse_rules(f"locale: zh_CN\n{RULES_YAML}")
+@pytest.mark.parametrize("own", ["", "    locale:\n", "    locale: ~\n"], ids=["no-key", "empty", "null"])
+def test_without_its_own_a_vendor_follows_the_top_locale(own):
+    # an empty `locale:` under a vendor is no choice: the rules' locale, not English
+    rules = parse_rules(f"locale: zh_CN\n{RULES_YAML}".replace(_ACME, _ACME + own, 1))
     assert (rules.vendor("acme").locale, rules.locale_for("acme")) == (None, "zh_CN")
 
 
