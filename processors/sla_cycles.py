@@ -3,7 +3,7 @@
 processors/sla.py folds a ticket's events into `Moment`s (one per instant: the events of that
 instant and the ticket's state after them) and asks this module for the cycles of a metric:
 
-    episodes(moments, created_at, rules) -> list[Episode]     # hand-off policies (`measure: handoff`)
+    episodes(moments, created_at) -> list[Episode]            # hand-off policies (`measure: handoff`)
     handoff_cycles(episodes, moments, metric, rules) -> list[Cycle]
     communication_cycles(windows, moments) -> {"next_response": [Cycle], "periodic_update": [Cycle]}
 
