@@ -148,7 +148,7 @@ class FakeJira:
             match = _CLAUSE.match(clause)
             if match is None:
                 return None
-            name, _op, value = match.group(1).lower(), match.group(2), match.group(3)
+            name, value = match.group(1).lower(), match.group(3)
             if name == "project":
                 keys = [k for k in keys if k.rsplit("-", 1)[0] == value]
             elif name == "key":

@@ -293,7 +293,7 @@ class JiraTicket:
         """Moved to another project: Jira renames the issue (changelog items `project` and `Key`)
         and sends the issue under its new key; later payloads of this ticket use that key."""
         at = _instant(at)
-        old_key, old_project, old_project_id, old_name = self.key, self.project, self.project_id, self.project_name
+        old_key, old_project_id, old_name = self.key, self.project_id, self.project_name
         self.key, self.project = new_key, new_key.rsplit("-", 1)[0]
         self.project_id, self.project_name = _num(self.project), project_name or self.project.title()
         items = [self._item("project", old_project_id, old_name, self.project_id, self.project_name),
