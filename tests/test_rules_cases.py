@@ -15,16 +15,8 @@ from processors.rules import (
     load_rules, parse_rules, summary,
 )
 from processors.rules_governance import Governance, VendorPeople
+from tests.test_rules_sections import BASE  # sections written after BASE start on line 8
 
-BASE = """\
-version: 1
-calendars:
-  always: 24x7
-policies:
-  - name: all
-    calendar: always
-    metrics: {resolution: 8h}
-"""  # sections written after BASE start on line 8
 
 
 def problems(text: str, path: str = "rules.yaml") -> list[str]:

@@ -22,7 +22,7 @@ from itertools import count
 import pytest
 
 from processors.events import EventKind, Person, TicketEvent
-from processors.rules import parse_rules
+from processors.rules import parse_duration, parse_rules
 from processors.sla import evaluate, ticket_json
 
 RULES = parse_rules(
@@ -124,14 +124,7 @@ def slack(at: str, who: Person) -> TicketEvent:
 
 
 def _seconds(text: str) -> int:
-    total, number = 0, ""
-    for ch in text:
-        if ch.isdigit():
-            number += ch
-        else:
-            total += int(number) * {"h": 3600, "m": 60, "s": 1}[ch]
-            number = ""
-    return total
+    return int(parse_duration(text).total_seconds())  # "1h30m" as rules.yaml writes durations
 
 
 def _iso(text: str | None) -> str | None:

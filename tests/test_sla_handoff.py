@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from processors.rules import parse_duration
 from tests.jira_payloads import MARIA, JiraTicket, user
 
 ANNA, ANDY, BEN, DORA = user("Anna Acme"), user("Andy Acme"), user("Ben Beta"), user("Dora Desk")
@@ -175,14 +176,7 @@ def _iso(text: str | None) -> str | None:
 
 
 def _seconds(text: str) -> int:
-    total, number = 0, ""
-    for ch in text:
-        if ch.isdigit():
-            number += ch
-        else:
-            total += int(number) * {"h": 3600, "m": 60, "s": 1}[ch]
-            number = ""
-    return total
+    return int(parse_duration(text).total_seconds())  # "1h30m" as rules.yaml writes durations
 
 
 def _payloads(key: str, options: dict, rows: list[tuple]) -> list[dict]:
